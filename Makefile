@@ -1,0 +1,35 @@
+# Two commands: `make run` (the whole main job on the embedded sample web) and `make test`.
+# A fresh machine has Python 3.11 and make: uv is bootstrapped into .tools/ from PyPI.
+PYTHON ?= python3.11
+UV_VERSION ?= 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: run test setup bench lint clean dev
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+setup: $(VENV)/.synced
+
+run: setup
+	$(VENV)/bin/smartpick run
+
+test: setup
+	$(VENV)/bin/python -m pytest -q
+
+dev: setup
+	$(VENV)/bin/dagster dev -w workspace.yaml
+
+bench: setup
+	$(VENV)/bin/python bench/score_extraction.py
+	$(VENV)/bin/python bench/bench_extract_crawl.py
+
+clean:
+	rm -rf .tools $(VENV) outputs data .dagster_home

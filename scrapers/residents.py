@@ -1,0 +1,91 @@
+"""Residents' medical schools from a "Current Residents" page, classified US/Canada, IMG or unknown.
+
+Only schools are kept: the warehouse has no use for residents' names. The school list is the
+dbt seed `medical_schools_us_ca.csv`, so Python and SQL classify against the same names.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import re
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+SCHOOLS_SEED = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "medical_schools_us_ca.csv"
+_SCHOOLISH = re.compile(r"\b(?:school|college|university|faculty|institute|universidad|universit[eéy]|medicine|medical)\b", re.I)
+# Countries that commonly appear in residents' school lines; US and Canada are absent on purpose.
+COUNTRIES = ["india", "pakistan", "egypt", "nigeria", "philippines", "mexico", "brazil", "jordan", "nepal",
+             "grenada", "dominica", "saint kitts", "st. kitts", "iran", "syria", "ukraine", "bangladesh",
+             "sri lanka", "colombia", "lebanon", "poland", "china", "russia", "saudi arabia", "iraq", "israel",
+             "ireland", "united kingdom", "england", "scotland", "australia", "germany", "italy", "spain",
+             "turkey", "venezuela", "peru", "argentina", "cuba", "dominican republic", "haiti", "jamaica",
+             "ghana", "kenya", "ethiopia", "sudan", "south africa", "armenia", "georgia (country)", "romania",
+             "hungary", "czech republic", "serbia", "greece", "afghanistan", "kuwait", "qatar", "united arab emirates",
+             "vietnam", "korea", "japan", "taiwan", "thailand", "malaysia", "indonesia", "curacao", "sint maarten",
+             "aruba", "antigua", "saint lucia", "st. lucia", "montserrat", "anguilla", "barbados", "belize",
+             "guyana", "cayman", "bahamas", "trinidad", "ecuador", "chile", "bolivia", "guatemala", "honduras",
+             "nicaragua", "el salvador", "costa rica", "panama", "libya", "tunisia", "morocco", "algeria",
+             "yemen", "oman", "bahrain", "kazakhstan", "uzbekistan", "kyrgyzstan", "belarus", "moldova"]
+_COUNTRY_RE = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in COUNTRIES) + r")\b", re.I)
+_US_STATE_SCHOOL = re.compile(r"\b(?:university of|state university)\b.*\b(?:alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming)\b", re.I)
+
+
+@functools.lru_cache(maxsize=1)
+def _variants() -> list[str]:
+    out = []
+    with SCHOOLS_SEED.open() as fh:
+        for row in csv.DictReader(fh):
+            out.append(row["school_name"].lower())
+            out.extend(v.strip().lower() for v in row["name_variants"].split(";") if v.strip())
+    return sorted(set(out), key=len, reverse=True)
+
+
+def classify_school(school: str) -> str:
+    s = school.lower()
+    if _COUNTRY_RE.search(s):
+        return "img"
+    if any(v in s for v in _variants()) or _US_STATE_SCHOOL.search(s):
+        return "us_ca"
+    return "unknown"
+
+
+def parse_residents(html: str) -> list[str]:
+    """Schools of the residents a page lists; empty when the page is not a roster."""
+    soup = BeautifulSoup(html, "lxml")
+    schools: list[str] = []
+    for table in soup.find_all("table"):
+        header = [c.get_text(" ", strip=True).lower() for c in table.find_all("th")]
+        idx = next((i for i, h in enumerate(header) if "school" in h or "education" in h), None)
+        if idx is None:
+            continue
+        for tr in table.find_all("tr"):
+            cells = tr.find_all("td")
+            if len(cells) > idx:
+                schools.append(cells[idx].get_text(" ", strip=True))
+    if schools:
+        return schools
+    cards = []
+    for el in soup.select("[class*=resident]"):
+        cards.extend(el.find_all("li") if el.name in ("ul", "ol") else [el])
+    for card in cards:
+        if card.find(class_=re.compile("resident")):
+            continue  # a container of cards; the cards themselves are read
+        label = card.find(string=re.compile(r"medical school|school:", re.I))
+        text = card.get_text(" | ", strip=True)
+        m = re.search(r"(?:medical school|school)\s*:\s*([^|]+)", text, re.I)
+        if m:
+            schools.append(m.group(1).strip())
+        elif card.name == "li" or label:
+            parts = re.split(r"\s+[-\u2014\u2013]\s+", card.get_text(" ", strip=True), maxsplit=1)
+            if len(parts) == 2 and _SCHOOLISH.search(parts[1]):
+                schools.append(parts[1].strip())
+    if schools:
+        return schools
+    heading = soup.find(re.compile("^h[1-3]$"), string=re.compile(r"\b(?:current|our) residents\b|\bmeet (?:the|our) residents\b", re.I))
+    if heading:
+        for li in heading.find_all_next("li"):
+            parts = re.split(r"\s+[-\u2014\u2013]\s+", li.get_text(" ", strip=True), maxsplit=1)
+            if len(parts) == 2 and _SCHOOLISH.search(parts[1]):
+                schools.append(parts[1].strip())
+    return schools
