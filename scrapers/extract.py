@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from scrapers import page_text
-from scrapers.residents import parse_residents
+from scrapers.residents import classify_school, parse_residents
 
 FIELDS = ("sponsors_j1", "sponsors_h1b", "requires_step3_for_h1b", "step1_min", "step2ck_min",
           "max_attempts", "yog_max_years", "usce_required", "usce_min_months", "ecfmg_required_by",
@@ -81,6 +81,7 @@ class ProgramFacts:
     residents_listed: int | None = None
     residents_img: int | None = None
     residents_unknown: int | None = None
+    schools: list = field(default_factory=list)
 
     def as_json(self) -> dict:
         out = {f: (self.facts[f].value if f in self.facts else None) for f in FIELDS}
@@ -314,7 +315,9 @@ def _accepts(sent: str, col: _Collector) -> None:
 
 def extract_facts(content: str, url: str | None = None, is_html: bool = True) -> ProgramFacts:
     """Pure: page text in, facts with evidence out."""
-    sents = page_text.page_sentences(content, is_html)
+    soup = page_text.parse_html(content) if is_html else None
+    schools = parse_residents(soup) if is_html else []
+    sents = page_text.sentences(page_text.html_lines(soup) if is_html else page_text.text_lines(content))
     col = _Collector(url)
     page_mentions_j1 = any(J1.search(s) for s in sents)
     generic_negatives: list[str] = []
@@ -337,15 +340,12 @@ def extract_facts(content: str, url: str | None = None, is_html: bool = True) ->
         facts.pop("usce_min_months")
     if facts.get("requires_step3_for_h1b") and "sponsors_h1b" in facts and facts["sponsors_h1b"].value is False:
         facts.pop("requires_step3_for_h1b")
-    out = ProgramFacts(url=url, facts=facts)
-    if is_html:
-        schools = parse_residents(content)
-        if schools:
-            from scrapers.residents import classify_school
-            kinds = [classify_school(s) for s in schools]
-            out.residents_listed = len(schools)
-            out.residents_img = kinds.count("img")
-            out.residents_unknown = kinds.count("unknown")
+    out = ProgramFacts(url=url, facts=facts, schools=schools)
+    if schools:
+        kinds = [classify_school(s) for s in schools]
+        out.residents_listed = len(schools)
+        out.residents_img = kinds.count("img")
+        out.residents_unknown = kinds.count("unknown")
     return out
 
 

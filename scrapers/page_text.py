@@ -23,8 +23,13 @@ def normalize(text: str) -> str:
     return re.sub(r"[ \t\r\f\v]+", " ", text.translate(_DASHES))
 
 
-def html_lines(html: str) -> list[str]:
-    soup = BeautifulSoup(html, "lxml")
+def parse_html(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "lxml")
+
+
+def html_lines(html) -> list[str]:
+    """Lines of a page; accepts markup or an already parsed soup (which it rewrites)."""
+    soup = html if isinstance(html, BeautifulSoup) else parse_html(html)
     for tag in soup(["script", "style", "noscript", "template", "svg", "iframe"]):
         tag.decompose()
     for cell in soup.find_all(["td", "th"]):

@@ -14,19 +14,10 @@ from bs4 import BeautifulSoup
 
 SCHOOLS_SEED = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "medical_schools_us_ca.csv"
 _SCHOOLISH = re.compile(r"\b(?:school|college|university|faculty|institute|universidad|universit[eéy]|medicine|medical)\b", re.I)
-# Countries that commonly appear in residents' school lines; US and Canada are absent on purpose.
-COUNTRIES = ["india", "pakistan", "egypt", "nigeria", "philippines", "mexico", "brazil", "jordan", "nepal",
-             "grenada", "dominica", "saint kitts", "st. kitts", "iran", "syria", "ukraine", "bangladesh",
-             "sri lanka", "colombia", "lebanon", "poland", "china", "russia", "saudi arabia", "iraq", "israel",
-             "ireland", "united kingdom", "england", "scotland", "australia", "germany", "italy", "spain",
-             "turkey", "venezuela", "peru", "argentina", "cuba", "dominican republic", "haiti", "jamaica",
-             "ghana", "kenya", "ethiopia", "sudan", "south africa", "armenia", "georgia (country)", "romania",
-             "hungary", "czech republic", "serbia", "greece", "afghanistan", "kuwait", "qatar", "united arab emirates",
-             "vietnam", "korea", "japan", "taiwan", "thailand", "malaysia", "indonesia", "curacao", "sint maarten",
-             "aruba", "antigua", "saint lucia", "st. lucia", "montserrat", "anguilla", "barbados", "belize",
-             "guyana", "cayman", "bahamas", "trinidad", "ecuador", "chile", "bolivia", "guatemala", "honduras",
-             "nicaragua", "el salvador", "costa rica", "panama", "libya", "tunisia", "morocco", "algeria",
-             "yemen", "oman", "bahrain", "kazakhstan", "uzbekistan", "kyrgyzstan", "belarus", "moldova"]
+COUNTRIES_SEED = SCHOOLS_SEED.parent / "img_school_countries.csv"
+with COUNTRIES_SEED.open() as _fh:
+    # Countries named in residents' school lines; US and Canada are absent on purpose.
+    COUNTRIES = [row["country_pattern"] for row in csv.DictReader(_fh)]
 _COUNTRY_RE = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in COUNTRIES) + r")\b", re.I)
 _US_STATE_SCHOOL = re.compile(r"\b(?:university of|state university)\b.*\b(?:alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming)\b", re.I)
 
@@ -50,9 +41,11 @@ def classify_school(school: str) -> str:
     return "unknown"
 
 
-def parse_residents(html: str) -> list[str]:
-    """Schools of the residents a page lists; empty when the page is not a roster."""
-    soup = BeautifulSoup(html, "lxml")
+def parse_residents(html) -> list[str]:
+    """Schools of the residents a page lists; empty when the page is not a roster.
+
+    Accepts markup or a parsed soup, so one parse serves both this and fact extraction."""
+    soup = html if isinstance(html, BeautifulSoup) else BeautifulSoup(html, "lxml")
     schools: list[str] = []
     for table in soup.find_all("table"):
         header = [c.get_text(" ", strip=True).lower() for c in table.find_all("th")]

@@ -124,9 +124,10 @@ def specialty_pdf(web: SampleWeb, code: str) -> bytes:
     pdf.set_font("Helvetica", size=8)
     pdf.multi_cell(0, 4, f"List of Programs by Specialty: {_spec_name(code)}  (SAMPLE DATA - fictional programs)",
                    new_x="LMARGIN", new_y="NEXT")
-    for p in web.programs:
-        if p.specialty_code != code:
-            continue
+    progs = [p for p in web.programs if p.specialty_code == code]
+    if not progs:
+        pdf.multi_cell(0, 4, "No Programs found for the selected specialty.", new_x="LMARGIN", new_y="NEXT")
+    for p in progs:
         pdf.multi_cell(0, 4, f"{p.program_id} {p.name}", new_x="LMARGIN", new_y="NEXT")
         pdf.multi_cell(0, 4, f"    {p.address}, {p.city}, {p.state} {p.zip} | Sponsor: {p.sponsor} | Phone: {p.phone}",
                        new_x="LMARGIN", new_y="NEXT")

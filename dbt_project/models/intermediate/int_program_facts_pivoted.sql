@@ -1,0 +1,21 @@
+-- One row per program, each fact typed, with its evidence, source URL, fetch time and conflict flag.
+with resolved as (
+    select * from {{ ref('int_program_facts_resolved') }}
+),
+
+final as (
+    select
+        program_id,
+        {%- for name, type in fact_fields() %}
+        max(case when fact_name = '{{ name }}' then fact_value end)::{{ type }} as {{ name }},
+        max(case when fact_name = '{{ name }}' then evidence_sentence end) as {{ name }}_evidence,
+        max(case when fact_name = '{{ name }}' then source_url end) as {{ name }}_source_url,
+        max(case when fact_name = '{{ name }}' then fetched_at end) as {{ name }}_fetched_at,
+        coalesce(bool_or(case when fact_name = '{{ name }}' then has_conflict end), false) as {{ name }}_has_conflict,
+        {%- endfor %}
+        count(*) filter (where has_conflict) as facts_with_conflict
+    from resolved
+    group by program_id
+)
+
+select * from final

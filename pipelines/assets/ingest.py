@@ -1,0 +1,64 @@
+"""Ingest stage: ACGME listings and reports, program websites, and the facts read from them."""
+from __future__ import annotations
+
+import uuid
+
+import dagster as dg
+
+from pipelines.resources import ScrapeResource, WarehouseResource
+from scrapers import refresh
+
+NETWORK_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
+
+
+def _meta(counts: dict, con, table: str) -> dict:
+    rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+    return {**{k: v for k, v in counts.items() if isinstance(v, (int, float, str))}, "dagster/row_count": rows}
+
+
+@dg.asset(key_prefix="raw", group_name="ingest", owners=["team:data-ops"], retry_policy=NETWORK_RETRY,
+          kinds={"python", "duckdb"}, pool="duckdb_writer",
+          description="One row per ACGME-accredited program from the public search and detail pages "
+                      "(conditional requests: unchanged detail pages are not re-parsed).")
+def acgme_listings(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
+    with warehouse.connect() as con:
+        counts = refresh.scrape_listings(con, scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None,
+                                         run_id=context.run_id)
+        context.log.info(f"ACGME listings: {counts}")
+        return dg.MaterializeResult(metadata=_meta(counts, con, "raw.acgme_listings"))
+
+
+@dg.asset(key_prefix="raw", group_name="ingest", owners=["team:data-ops"], retry_policy=NETWORK_RETRY,
+          kinds={"python", "duckdb"}, pool="duckdb_writer",
+          description="Rows of ACGME's 'List of Programs by Specialty' PDF reports: the bulk cross-check of the listings.")
+def acgme_report_rows(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
+    with warehouse.connect() as con:
+        counts = refresh.scrape_reports(con, scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None,
+                                        run_id=context.run_id)
+        return dg.MaterializeResult(metadata=_meta(counts, con, "raw.acgme_report_rows"))
+
+
+@dg.asset(key_prefix="raw", group_name="ingest", owners=["team:data-ops"], retry_policy=NETWORK_RETRY,
+          deps=[acgme_listings], kinds={"python", "duckdb"}, pool="duckdb_writer",
+          description="Last good copy of each relevant program-website page (apply, eligibility, IMG, FAQ, residents); "
+                      "failed fetches are logged in raw.fetch_log and keep the previous copy.")
+def pages(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
+    with warehouse.connect() as con:
+        counts = refresh.crawl_program_sites(con, scrape.fetcher(), scrape.max_depth, scrape.max_pages_per_program,
+                                             run_id=context.run_id)
+        context.log.info(f"program sites: {counts}")
+        return dg.MaterializeResult(metadata=_meta(counts, con, "raw.pages"))
+
+
+@dg.asset(key_prefix="raw", group_name="ingest", owners=["team:data-ops"], deps=[pages],
+          kinds={"python", "duckdb"}, pool="duckdb_writer",
+          description="IMG facts (visa, score floors, attempts, YOG, USCE, ECFMG timing, IMG acceptance) extracted "
+                      "from each page copy, one row per fact with its evidence sentence and URL.")
+def program_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    with warehouse.connect() as con:
+        counts = refresh.extract_pending(con)
+        return dg.MaterializeResult(metadata=_meta(counts, con, "raw.program_facts"))
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex

@@ -1,0 +1,98 @@
+"""Configuration of every outside thing the pipeline touches, as Dagster resources.
+
+Defaults run the embedded setup (sample web on loopback, DuckDB file under data/, outbox
+folder); `resources_from_env()` swaps in `dg.EnvVar` for each variable that is set, so the
+Dagster UI shows where a value came from.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+
+from scrapers import archive
+from scrapers.fetch import FetchConfig, Fetcher
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SAMPLE_PORT = 8765
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB file. One writer at a time: jobs run in process and runs are queued one at a time."""
+
+    path: str = str(PROJECT_DIR / "data" / "smartpick.duckdb")
+
+    @contextmanager
+    def connect(self):
+        con = archive.connect(self.path)
+        try:
+            yield con
+        finally:
+            con.close()
+            archive.secure(self.path)
+
+
+class ScrapeResource(dg.ConfigurableResource):
+    """Where to scrape and how politely. The live ACGME site wants >= 2 s between requests."""
+
+    acgme_base_url: str = f"http://127.0.0.1:{DEFAULT_SAMPLE_PORT}"
+    contact_url: str = "https://github.com/smartpick/smartpick#contact"
+    user_agent: str = "SmartPickBot/0.1"
+    min_interval_s: float = 1.0
+    acgme_min_interval_s: float = 2.0
+    # The sample web is one loopback host standing in for thousands of sites: no pacing there.
+    host_intervals: dict[str, float] = {f"127.0.0.1:{DEFAULT_SAMPLE_PORT}": 0.0}
+    allow_private: list[str] = ["127.0.0.1"]
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 15.0
+    retries: int = 3
+    max_body_bytes: int = 2_000_000
+    workers: int = 8
+    max_depth: int = 2
+    max_pages_per_program: int = 8
+    specialties: list[str] = []
+
+    def fetch_config(self) -> FetchConfig:
+        from urllib.parse import urlsplit
+
+        intervals = dict(self.host_intervals)
+        acgme_host = urlsplit(self.acgme_base_url).netloc
+        intervals.setdefault(acgme_host, self.acgme_min_interval_s)
+        return FetchConfig(contact_url=self.contact_url, user_agent=self.user_agent,
+                           min_interval_s=self.min_interval_s, host_intervals=intervals,
+                           connect_timeout_s=self.connect_timeout_s, read_timeout_s=self.read_timeout_s,
+                           retries=self.retries, max_body_bytes=self.max_body_bytes,
+                           allow_private=tuple(self.allow_private), workers=self.workers)
+
+    def fetcher(self) -> Fetcher:
+        return Fetcher(self.fetch_config())
+
+
+def _env(name: str, default):
+    """An EnvVar when the variable is set (so the UI shows its source), else the embedded default."""
+    return dg.EnvVar(name) if name in os.environ else default
+
+
+def _env_int(name: str, default):
+    return dg.EnvVar.int(name) if name in os.environ else default
+
+
+def scrape_from_env() -> ScrapeResource:
+    base = os.environ.get("SMARTPICK_ACGME_BASE_URL")
+    kwargs = {}
+    if base:
+        from urllib.parse import urlsplit
+
+        kwargs["acgme_base_url"] = dg.EnvVar("SMARTPICK_ACGME_BASE_URL")
+        host = urlsplit(base).netloc
+        if host.startswith("127.0.0.1:"):
+            kwargs["host_intervals"] = {host: 0.0}
+    if "SMARTPICK_CONTACT_URL" in os.environ:
+        kwargs["contact_url"] = dg.EnvVar("SMARTPICK_CONTACT_URL")
+    return ScrapeResource(**kwargs)
+
+
+def warehouse_from_env() -> WarehouseResource:
+    return WarehouseResource(path=_env("SMARTPICK_DUCKDB", str(PROJECT_DIR / "data" / "smartpick.duckdb")))

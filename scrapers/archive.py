@@ -1,0 +1,208 @@
+"""The raw archive in DuckDB: every response kept, the last good copy of every page, facts per copy.
+
+A failed fetch is logged and leaves the page's last good copy in place; a 304 only refreshes
+`checked_at`; a page whose content hash was already extracted is not parsed again.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from scrapers.acgme import LISTING_COLUMNS
+from scrapers.extract import ProgramFacts
+from scrapers.fetch import FetchResult
+
+DDL = """
+create schema if not exists raw;
+create table if not exists raw.fetch_log (
+    requested_url varchar, final_url varchar, status integer, headers json, fetched_at timestamptz,
+    content_hash varchar, error_kind varchar, error varchar, source varchar, program_id varchar, run_id varchar);
+create table if not exists raw.bodies (content_hash varchar primary key, body blob);
+create table if not exists raw.pages (
+    url varchar primary key, program_id varchar, source varchar, depth integer, final_url varchar,
+    status integer, content_hash varchar, etag varchar, last_modified varchar,
+    fetched_at timestamptz, checked_at timestamptz, last_error varchar);
+create table if not exists raw.acgme_listings (
+    {listing_cols}, content_hash varchar, fetched_at timestamptz, seen_at timestamptz,
+    primary key (program_id));
+create table if not exists raw.acgme_report_rows (
+    program_id varchar, program_name varchar, address varchar, city varchar, state varchar, zip varchar,
+    sponsor_name varchar, phone varchar, director_name varchar, accreditation_status varchar,
+    effective_date varchar, specialty varchar, report_url varchar, fetched_at timestamptz,
+    primary key (program_id));
+create table if not exists raw.program_facts (
+    program_id varchar, url varchar, content_hash varchar, field varchar, value varchar,
+    evidence varchar, extracted_at timestamptz, primary key (url, content_hash, field));
+create table if not exists raw.page_extractions (
+    url varchar, content_hash varchar, program_id varchar, fact_count integer,
+    residents_listed integer, residents_img integer, residents_unknown integer, extracted_at timestamptz,
+    primary key (url, content_hash));
+create table if not exists raw.program_residents (
+    program_id varchar, url varchar, content_hash varchar, position integer, medical_school varchar,
+    primary key (url, content_hash, position));
+create table if not exists raw.refresh_runs (
+    run_id varchar, started_at timestamptz, finished_at timestamptz, stage varchar, status varchar,
+    programs integer, pages integer, failures integer, note varchar);
+"""
+
+
+def secure(path: str | os.PathLike) -> None:
+    """Applicant data lives in this file: readable and writable by its owner only."""
+    p = Path(path)
+    for f in (p, Path(str(p) + ".wal")):
+        if f.exists():
+            os.chmod(f, 0o600)
+
+
+def connect(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(p))
+    secure(p)
+    ensure_schema(con)
+    return con
+
+
+def ensure_schema(con) -> None:
+    cols = ", ".join(f"{c} {'integer' if c.endswith('positions') else 'varchar'}" for c in LISTING_COLUMNS)
+    con.execute(DDL.format(listing_cols=cols))
+
+
+def insert_frame(con, sql: str, rows: list, columns: list[str]) -> None:
+    """Bulk insert through a registered DataFrame: DuckDB's executemany goes row by row."""
+    if not rows:
+        return
+    con.register("_rows", pd.DataFrame(rows, columns=columns).astype(object).where(lambda d: d.notna(), None))
+    try:
+        con.execute(sql.replace("{rows}", "_rows"))
+    finally:
+        con.unregister("_rows")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def record_fetches(con, items: list[tuple[FetchResult, str, str | None, int | None]], run_id: str = "") -> dict:
+    """items: (result, source, program_id, depth). Returns counts of new, unchanged and failed pages."""
+    counts = {"new_or_changed": 0, "unchanged": 0, "failed": 0}
+    log_rows, bodies, upserts, touches, failures = [], {}, [], [], []
+    for res, source, pid, depth in items:
+        log_rows.append((res.requested_url, res.final_url, res.status, json.dumps(res.headers), res.fetched_at,
+                         res.content_hash, res.error_kind, res.error, source, pid, run_id))
+        h = {k.lower(): v for k, v in res.headers.items()}
+        if res.ok:
+            bodies[res.content_hash] = res.body
+            upserts.append((res.requested_url, pid, source, depth, res.final_url, res.status, res.content_hash,
+                            h.get("etag"), h.get("last-modified"), res.fetched_at, res.fetched_at))
+        elif res.not_modified:
+            touches.append((res.fetched_at, res.requested_url))
+            counts["unchanged"] += 1
+        else:
+            failures.append((res.requested_url, pid, source, depth, res.status, res.fetched_at, res.error))
+            counts["failed"] += 1
+    con.execute("begin")
+    try:
+        insert_frame(con, "insert into raw.fetch_log select * from {rows}", log_rows,
+                     ["requested_url", "final_url", "status", "headers", "fetched_at", "content_hash", "error_kind",
+                      "error", "source", "program_id", "run_id"])
+        insert_frame(con, "insert into raw.bodies select * from {rows} on conflict do nothing",
+                     list(bodies.items()), ["content_hash", "body"])
+        page_cols = ["url", "program_id", "source", "depth", "final_url", "status", "content_hash", "etag",
+                     "last_modified", "fetched_at", "checked_at"]
+        if upserts:
+            prev = dict(con.execute("select url, content_hash from raw.pages where source in (select distinct unnest(?))",
+                                    [sorted({u[2] for u in upserts})]).fetchall())
+            changed = sum(1 for row in upserts if prev.get(row[0]) != row[6])
+            counts["new_or_changed"] += changed
+            counts["unchanged"] += len(upserts) - changed
+        insert_frame(con, """
+                insert into raw.pages select *, null from {rows}
+                on conflict (url) do update set program_id = excluded.program_id, source = excluded.source,
+                  depth = excluded.depth, final_url = excluded.final_url, status = excluded.status,
+                  content_hash = excluded.content_hash, etag = excluded.etag, last_modified = excluded.last_modified,
+                  fetched_at = excluded.fetched_at, checked_at = excluded.checked_at, last_error = null""",
+                     upserts, page_cols)
+        insert_frame(con, "update raw.pages set checked_at = r.checked_at, last_error = null from {rows} r where raw.pages.url = r.url",
+                     touches, ["checked_at", "url"])
+        # the last good copy (content_hash, fetched_at) stays; only the error and check time change
+        insert_frame(con, """
+                insert into raw.pages (url, program_id, source, depth, status, checked_at, last_error)
+                select * from {rows}
+                on conflict (url) do update set checked_at = excluded.checked_at, last_error = excluded.last_error""",
+                     failures, ["url", "program_id", "source", "depth", "status", "checked_at", "last_error"])
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return counts
+
+
+def known_validators(con, source: str) -> dict:
+    """URL -> conditional-request headers for pages that have a good copy."""
+    rows = con.execute("select url, etag, last_modified from raw.pages where source = ? and content_hash is not null",
+                       [source]).fetchall()
+    return {u: {"etag": e, "last_modified": lm} for u, e, lm in rows}
+
+
+def stored_body(con, url: str) -> str | None:
+    row = con.execute("select b.body from raw.pages p join raw.bodies b using (content_hash) where p.url = ?", [url]).fetchone()
+    return bytes(row[0]).decode("utf-8", errors="replace") if row else None
+
+
+def upsert_listings(con, rows: list[dict], fetched: dict) -> int:
+    """rows: ProgramListing rows; fetched: source_url -> (content_hash, fetched_at)."""
+    cols = LISTING_COLUMNS + ["content_hash", "fetched_at", "seen_at"]
+    data = [[r[c] for c in LISTING_COLUMNS] + list(fetched.get(r["source_url"], (None, now()))) + [now()] for r in rows]
+    if data:
+        sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "program_id")
+        con.executemany(f"insert into raw.acgme_listings ({', '.join(cols)}) values ({', '.join('?' * len(cols))}) "
+                        f"on conflict (program_id) do update set {sets}", data)
+    return len(data)
+
+
+def pages_to_extract(con) -> list[tuple[str, str, str, bytes]]:
+    return con.execute("""
+        select p.url, p.program_id, p.content_hash, b.body
+        from raw.pages p join raw.bodies b using (content_hash)
+        where p.source = 'program_site'
+          and not exists (select 1 from raw.page_extractions e where e.url = p.url and e.content_hash = p.content_hash)
+    """).fetchall()
+
+
+def record_extractions(con, items: list[tuple[str, str, str, ProgramFacts, list[str]]]) -> int:
+    """items: (url, program_id, content_hash, facts, resident schools)."""
+    t = now()
+    fact_rows, ext_rows, res_rows = [], [], []
+    for url, pid, h, pf, schools in items:
+        for name, fact in pf.facts.items():
+            v = fact.value
+            fact_rows.append((pid, url, h, name, None if v is None else str(v).lower() if isinstance(v, bool) else str(v),
+                              fact.sentence[:2000], t))
+        ext_rows.append((url, h, pid, len(pf.facts), pf.residents_listed, pf.residents_img, pf.residents_unknown, t))
+        res_rows += [(pid, url, h, i, s[:300]) for i, s in enumerate(schools)]
+    con.execute("begin")
+    try:
+        insert_frame(con, "insert into raw.program_facts select * from {rows} on conflict do nothing", fact_rows,
+                     ["program_id", "url", "content_hash", "field", "value", "evidence", "extracted_at"])
+        insert_frame(con, "insert into raw.program_residents select * from {rows} on conflict do nothing", res_rows,
+                     ["program_id", "url", "content_hash", "position", "medical_school"])
+        insert_frame(con, "insert into raw.page_extractions select * from {rows} on conflict do nothing", ext_rows,
+                     ["url", "content_hash", "program_id", "fact_count", "residents_listed", "residents_img",
+                      "residents_unknown", "extracted_at"])
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return len(fact_rows)
+
+
+def mark_listings_seen(con, program_ids: list[str]) -> None:
+    """Unchanged detail pages (304) still prove the program is listed today."""
+    if program_ids:
+        con.executemany("update raw.acgme_listings set seen_at = ? where program_id = ?", [(now(), p) for p in program_ids])

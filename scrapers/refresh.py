@@ -1,0 +1,91 @@
+"""One step of the nightly refresh per function: fetch, archive, parse. Assets call these."""
+from __future__ import annotations
+
+from collections import Counter
+
+from scrapers import archive
+from scrapers.acgme import AcgmeScraper, LayoutChanged, parse_program_detail, parse_specialty_report
+from scrapers.crawl import crawl_sites
+from scrapers.extract import extract_facts
+from scrapers.fetch import Fetcher
+
+
+def scrape_listings(con, fetcher: Fetcher, base_url: str, specialties: list[str] | None = None,
+                    run_id: str = "", progress=None) -> dict:
+    scraper = AcgmeScraper(fetcher, base_url)
+    form, form_res = scraper.search_form()
+    wanted = [s for s in form.specialties if not specialties or s in specialties]
+    missing = set(specialties or []) - set(form.specialties)
+    if missing:
+        raise ValueError(f"specialties not offered by the ACGME form: {sorted(missing)}")
+    known = archive.known_validators(con, "acgme_detail")
+    items = [(form_res, "acgme_search", None, 0)]
+    listings, fetched, unchanged, errors = [], {}, [], Counter()
+    for spec in wanted:
+        rows, results = scraper.search(form, spec)
+        items += [(r, "acgme_search", None, 0) for r in results]
+        for row, res in scraper.details(rows, known):
+            items.append((res, "acgme_detail", row["program_id"], 1))
+            if progress:
+                progress(1)
+            if res.not_modified:
+                unchanged.append(row["program_id"])
+            elif res.ok:
+                listing = parse_program_detail(res.text, res.requested_url)  # LayoutChanged stops the run
+                listings.append(listing.as_row())
+                fetched[res.requested_url] = (res.content_hash, res.fetched_at)
+            else:
+                errors[res.error_kind] += 1
+    counts = archive.record_fetches(con, items, run_id)
+    archive.upsert_listings(con, listings, fetched)
+    archive.mark_listings_seen(con, unchanged)
+    return {"specialties": len(wanted), "listings_parsed": len(listings), "listings_unchanged": len(unchanged),
+            "detail_failures": sum(errors.values()), "failure_kinds": dict(errors), **counts}
+
+
+def scrape_reports(con, fetcher: Fetcher, base_url: str, specialties: list[str] | None = None, run_id: str = "") -> dict:
+    scraper = AcgmeScraper(fetcher, base_url)
+    form, _ = scraper.search_form()
+    rows, items = [], []
+    for spec in [s for s in form.specialties if not specialties or s in specialties]:
+        res = scraper.report(form, spec)
+        items.append((res, "acgme_report", None, 0))
+        if res.ok:
+            for r in parse_specialty_report(res.body):
+                rows.append({**r, "specialty": spec, "report_url": res.requested_url, "fetched_at": res.fetched_at})
+    archive.record_fetches(con, items, run_id)
+    cols = ["program_id", "program_name", "address", "city", "state", "zip", "sponsor_name", "phone",
+            "director_name", "accreditation_status", "effective_date", "specialty", "report_url", "fetched_at"]
+    if rows:
+        con.executemany(f"insert or replace into raw.acgme_report_rows ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
+                        [[r.get(c) for c in cols] for r in rows])
+    return {"report_rows": len(rows), "reports_failed": sum(1 for r, *_ in items if not (r.ok or r.not_modified))}
+
+
+def crawl_program_sites(con, fetcher: Fetcher, max_depth: int = 2, max_pages: int = 8,
+                        program_filter: str | None = None, params: list | None = None, run_id: str = "",
+                        progress=None) -> dict:
+    where = f"and ({program_filter})" if program_filter else ""
+    roots = dict(con.execute(f"select program_id, website from raw.acgme_listings where website is not null {where}",
+                             params or []).fetchall())
+    known = archive.known_validators(con, "program_site")
+    pages = crawl_sites(fetcher, roots, max_depth=max_depth, max_pages=max_pages, known=known,
+                        stored_body=lambda u: archive.stored_body(con, u), progress=progress)
+    counts = archive.record_fetches(con, [(p.result, "program_site", p.program_id, p.depth) for p in pages], run_id)
+    return {"programs": len(roots), "pages_fetched": len(pages), **counts}
+
+
+def extract_pending(con, progress=None) -> dict:
+    pending = archive.pages_to_extract(con)
+    items = []
+    for url, pid, h, body in pending:
+        html = bytes(body).decode("utf-8", errors="replace")
+        facts = extract_facts(html, url)
+        items.append((url, pid, h, facts, facts.schools))
+        if progress:
+            progress(1)
+    facts = archive.record_extractions(con, items)
+    return {"pages_parsed": len(items), "facts": facts}
+
+
+__all__ = ["scrape_listings", "scrape_reports", "crawl_program_sites", "extract_pending", "LayoutChanged"]
