@@ -16,7 +16,13 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
-setup: $(VENV)/.synced
+# The dbt manifest is built here, once, not parsed on every import of the code location.
+MANIFEST := dbt_project/target/manifest.json
+$(MANIFEST): $(VENV)/.synced $(shell find dbt_project/models dbt_project/seeds dbt_project/snapshots dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
+	cd dbt_project && ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
+	touch $@
+
+setup: $(VENV)/.synced $(MANIFEST)
 
 run: setup
 	$(VENV)/bin/smartpick run
@@ -25,11 +31,11 @@ test: setup
 	$(VENV)/bin/python -m pytest -q
 
 dev: setup
-	$(VENV)/bin/dagster dev -w workspace.yaml
+	DAGSTER_HOME=$(CURDIR)/dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
 
 bench: setup
 	$(VENV)/bin/python bench/score_extraction.py
 	$(VENV)/bin/python bench/bench_extract_crawl.py
 
 clean:
-	rm -rf .tools $(VENV) outputs data .dagster_home
+	rm -rf .tools $(VENV) outputs data dbt_project/target

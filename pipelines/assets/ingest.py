@@ -1,5 +1,4 @@
 """Ingest stage: ACGME listings and reports, program websites, and the facts read from them."""
-from __future__ import annotations
 
 import uuid
 
@@ -50,14 +49,27 @@ def pages(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: 
         return dg.MaterializeResult(metadata=_meta(counts, con, "raw.pages"))
 
 
-@dg.asset(key_prefix="raw", group_name="ingest", owners=["team:data-ops"], deps=[pages],
-          kinds={"python", "duckdb"}, pool="duckdb_writer",
-          description="IMG facts (visa, score floors, attempts, YOG, USCE, ECFMG timing, IMG acceptance) extracted "
-                      "from each page copy, one row per fact with its evidence sentence and URL.")
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["raw", "program_facts"], group_name="ingest", owners=["team:data-ops"], deps=[pages],
+                     kinds={"python", "duckdb"},
+                     description="IMG facts (visa, score floors, attempts, YOG, USCE, ECFMG timing, IMG acceptance) "
+                                 "extracted from each page copy, one row per fact with its evidence sentence and URL."),
+        dg.AssetSpec(["raw", "page_extractions"], group_name="ingest", owners=["team:data-ops"], deps=[pages],
+                     kinds={"python", "duckdb"},
+                     description="One row per parsed page copy (a copy already parsed is never parsed again)."),
+        dg.AssetSpec(["raw", "program_residents"], group_name="ingest", owners=["team:data-ops"], deps=[pages],
+                     kinds={"python", "duckdb"},
+                     description="Medical school of each resident listed on roster pages; residents' names are not kept."),
+    ],
+    pool="duckdb_writer",
+)
 def program_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with warehouse.connect() as con:
         counts = refresh.extract_pending(con)
-        return dg.MaterializeResult(metadata=_meta(counts, con, "raw.program_facts"))
+        context.log.info(f"extraction: {counts}")
+        for table in ("program_facts", "page_extractions", "program_residents"):
+            yield dg.MaterializeResult(asset_key=["raw", table], metadata=_meta(counts, con, f"raw.{table}"))
 
 
 def new_run_id() -> str:

@@ -14,6 +14,10 @@ states as (
     select * from {{ ref('us_states') }}
 ),
 
+reports as (
+    select program_id from {{ ref('stg_acgme__report_rows') }}
+),
+
 pages as (
     select
         program_id,
@@ -46,6 +50,7 @@ final as (
         listings.listing_url,
         listings.listing_fetched_at,
         listings.listing_seen_at,
+        listings.program_id in (select program_id from reports) as in_specialty_report,
         coalesce(pages.pages_stored, 0) as pages_stored,
         coalesce(pages.pages_with_errors, 0) as pages_with_errors,
         pages.site_checked_at,

@@ -1,0 +1,69 @@
+"""Asset checks: Great Expectations suites and the volume guard, blocking where bad data must stop."""
+
+import dagster as dg
+
+from expectations.suites import SUITES, validate
+from pipelines.resources import WarehouseResource
+from scrapers import archive
+
+MAX_VOLUME_DROP = 0.10
+
+
+def _gx_result(name: str, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        res = validate(name, con)
+    return dg.AssetCheckResult(
+        passed=res.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=SUITES[name].description,
+        metadata={"rows_validated": res.rows, "failed_expectations": len(res.failures),
+                  "failures": dg.MetadataValue.json([list(map(str, f)) for f in res.failures])},
+    )
+
+
+@dg.asset_check(asset=dg.AssetKey(["raw", "acgme_listings"]), blocking=True,
+                description=SUITES["raw_listings"].description)
+def raw_listings_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    return _gx_result("raw_listings", warehouse)
+
+
+@dg.asset_check(asset=dg.AssetKey(["raw", "program_facts"]), blocking=True,
+                description=SUITES["raw_program_facts"].description)
+def program_facts_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    return _gx_result("raw_program_facts", warehouse)
+
+
+@dg.asset_check(asset=dg.AssetKey(["marts", "fct_program_img_features"]), blocking=True,
+                description=SUITES["features_mart"].description,
+                additional_deps=[dg.AssetKey(["marts", "fct_program_img_friendliness"])])
+def features_mart_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    return _gx_result("features_mart", warehouse)
+
+
+def volume_verdict(con, run_id: str) -> tuple[bool, int, int | None]:
+    """Programs confirmed by this refresh against the last refresh that passed this check."""
+    current = con.execute("select count(*) from raw.acgme_listings where seen_at >= "
+                          "(select min(fetched_at) from raw.fetch_log where run_id = ?)", [run_id]).fetchone()[0]
+    prev = con.execute("select programs from raw.refresh_runs where stage = 'listings' and status = 'ok' "
+                       "and run_id <> ? order by finished_at desc limit 1", [run_id]).fetchone()
+    previous = prev[0] if prev else None
+    ok = previous is None or current >= (1 - MAX_VOLUME_DROP) * previous
+    con.execute("delete from raw.refresh_runs where run_id = ? and stage = 'listings'", [run_id])
+    con.execute("insert into raw.refresh_runs values (?, now(), now(), 'listings', ?, ?, null, null, ?)",
+                [run_id, "ok" if ok else "volume_drop", current, f"previous ok refresh: {previous}"])
+    return ok, current, previous
+
+
+@dg.asset_check(asset=dg.AssetKey(["raw", "acgme_listings"]), blocking=True,
+                description="Programs confirmed by this refresh may not fall more than 10% below the last "
+                            "successful refresh: a broken scrape must never reach the marts.")
+def listings_volume(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        ok, current, previous = volume_verdict(con, context.run.run_id)
+    return dg.AssetCheckResult(passed=ok, metadata={"programs_this_refresh": current,
+                                                    "programs_last_ok_refresh": previous if previous is not None else -1,
+                                                    "max_drop": MAX_VOLUME_DROP})
+
+
+ALL_CHECKS = [raw_listings_expectations, program_facts_expectations, features_mart_expectations, listings_volume]
+__all__ = ["ALL_CHECKS", "archive"]

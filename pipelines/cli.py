@@ -1,0 +1,121 @@
+"""The `smartpick` command line."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+import click
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+@click.group()
+def main():
+    """SmartPick: US residency programs for international medical graduates."""
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--url", default=None, help="URL the page came from (recorded with the evidence).")
+def extract(file, url):
+    """Print the IMG facts of one .html, .htm or .txt page as one JSON object."""
+    from scrapers.extract import extract_file
+
+    if not file.lower().endswith((".html", ".htm", ".txt")):
+        raise click.BadParameter("FILE must be .html, .htm or .txt", param_hint="FILE")
+    click.echo(json.dumps(extract_file(file, url), ensure_ascii=False))
+
+
+@main.group("sample-web")
+def sample_web():
+    """The fictional sample web that mirrors ACGME listings and program websites."""
+
+
+@sample_web.command("serve")
+@click.option("--size", default=300, show_default=True, help="Number of programs (about 13,000 is real size).")
+@click.option("--seed", default=7, show_default=True)
+@click.option("--epoch", default=1, show_default=True, help="Above 1: some programs have changed their policies.")
+@click.option("--port", default=8765, show_default=True)
+@click.option("--truth", type=click.Path(dir_okay=False), default=None, help="Write the ground truth JSONL here.")
+def serve(size, seed, epoch, port, truth):
+    """Serve the sample web on 127.0.0.1 until interrupted."""
+    from scrapers.sample_web.generate import SampleWeb
+    from scrapers.sample_web.server import SampleWebServer
+
+    web = SampleWeb(size, seed, epoch)
+    if truth:
+        web.write_truth(Path(truth))
+    server = SampleWebServer(web, port)
+    click.echo(f"SAMPLE web with {size} fictional programs at {server.url} (Ctrl-C to stop)")
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+@sample_web.command("truth")
+@click.option("--size", default=300, show_default=True)
+@click.option("--seed", default=7, show_default=True)
+@click.option("--epoch", default=1, show_default=True)
+@click.argument("out", type=click.Path(dir_okay=False))
+def truth(size, seed, epoch, out):
+    """Write the sample web's ground truth (one JSON line per program)."""
+    from scrapers.sample_web.generate import SampleWeb
+
+    click.echo(SampleWeb(size, seed, epoch).write_truth(Path(out)))
+
+
+@main.command()
+@click.option("--size", default=300, show_default=True, help="Programs in the embedded sample web.")
+@click.option("--port", default=8765, show_default=True, help="Port of the embedded sample web.")
+def run(size, port):
+    """Run the whole main job. Without SMARTPICK_ACGME_BASE_URL it serves the embedded sample web."""
+    from scrapers.sample_web.generate import SampleWeb
+    from scrapers.sample_web.server import SampleWebServer
+
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / "dagster_home"))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    server = None
+    if "SMARTPICK_ACGME_BASE_URL" not in os.environ:
+        if not _port_free(port):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+        server = SampleWebServer(SampleWeb(size), port).start()
+        os.environ["SMARTPICK_ACGME_BASE_URL"] = server.url
+        click.echo(f"Serving the SAMPLE web ({size} fictional programs) at {server.url}")
+    try:
+        ok = run_main_job()
+    finally:
+        if server:
+            server.stop()
+    sys.exit(0 if ok else 1)
+
+
+def run_main_job() -> bool:
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+    from pipelines.status import print_summary
+
+    defs = build_definitions()
+    job = defs.get_job_def("nightly_refresh")
+    result = job.execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False)
+    print_summary(defs, result)
+    return result.success
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

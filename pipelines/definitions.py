@@ -1,0 +1,29 @@
+"""The one Definitions object of the SmartPick code location."""
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.assets import ingest, warehouse
+from pipelines.checks import ALL_CHECKS
+from pipelines.resources import scrape_from_env, warehouse_from_env
+
+nightly_refresh = dg.define_asset_job(
+    "nightly_refresh",
+    selection=dg.AssetSelection.all(),
+    description="Scrape, build the warehouse, check, score and publish: the whole main job.",
+    executor_def=dg.in_process_executor,
+    tags={"dagster/concurrency_key": "duckdb_writer"},
+)
+
+
+def build_definitions() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[ingest.acgme_listings, ingest.acgme_report_rows, ingest.pages, ingest.program_facts,
+                warehouse.warehouse_models],
+        asset_checks=ALL_CHECKS,
+        jobs=[nightly_refresh],
+        resources={"scrape": scrape_from_env(), "warehouse": warehouse_from_env(), "dbt": warehouse.dbt_resource()},
+    )
+
+
+defs = build_definitions()
