@@ -16,13 +16,16 @@ nightly_refresh = dg.define_asset_job(
 )
 
 
-def build_definitions() -> dg.Definitions:
+def build_definitions(**resource_overrides) -> dg.Definitions:
+    """Tests and the CLI pass resources (a loopback sample web, a temporary DuckDB file) here."""
+    resources = {"scrape": scrape_from_env(), "warehouse": warehouse_from_env(), "dbt": warehouse.dbt_resource()}
+    resources.update(resource_overrides)
     return dg.Definitions(
         assets=[ingest.acgme_listings, ingest.acgme_report_rows, ingest.pages, ingest.program_facts,
                 warehouse.warehouse_models],
         asset_checks=ALL_CHECKS,
         jobs=[nightly_refresh],
-        resources={"scrape": scrape_from_env(), "warehouse": warehouse_from_env(), "dbt": warehouse.dbt_resource()},
+        resources=resources,
     )
 
 

@@ -22,7 +22,7 @@ def _meta(counts: dict, con, table: str) -> dict:
 def acgme_listings(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
     with warehouse.connect() as con:
         counts = refresh.scrape_listings(con, scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None,
-                                         run_id=context.run_id)
+                                         run_id=context.run.run_id)
         context.log.info(f"ACGME listings: {counts}")
         return dg.MaterializeResult(metadata=_meta(counts, con, "raw.acgme_listings"))
 
@@ -33,7 +33,7 @@ def acgme_listings(context: dg.AssetExecutionContext, scrape: ScrapeResource, wa
 def acgme_report_rows(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
     with warehouse.connect() as con:
         counts = refresh.scrape_reports(con, scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None,
-                                        run_id=context.run_id)
+                                        run_id=context.run.run_id)
         return dg.MaterializeResult(metadata=_meta(counts, con, "raw.acgme_report_rows"))
 
 
@@ -44,7 +44,7 @@ def acgme_report_rows(context: dg.AssetExecutionContext, scrape: ScrapeResource,
 def pages(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
     with warehouse.connect() as con:
         counts = refresh.crawl_program_sites(con, scrape.fetcher(), scrape.max_depth, scrape.max_pages_per_program,
-                                             run_id=context.run_id)
+                                             run_id=context.run.run_id)
         context.log.info(f"program sites: {counts}")
         return dg.MaterializeResult(metadata=_meta(counts, con, "raw.pages"))
 

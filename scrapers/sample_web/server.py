@@ -34,7 +34,10 @@ class SampleWebServer:
         self._thread: threading.Thread | None = None
 
     def set_epoch(self, epoch: int) -> None:
-        web = SampleWeb(self.web.size, self.web.seed, epoch)
+        self.replace(SampleWeb(self.web.size, self.web.seed, epoch))
+
+    def replace(self, web: SampleWeb) -> None:
+        """Serve another web from now on (tests: a site that changed, or a scrape that lost programs)."""
         with self._lock:
             self.web, self._cache = web, {}
 

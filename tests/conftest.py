@@ -1,0 +1,70 @@
+"""Shared fixtures: real servers on 127.0.0.1 (HTTP routes, the sample web), temporary warehouses."""
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from scrapers.sample_web.generate import SampleWeb
+from scrapers.sample_web.server import SampleWebServer
+
+
+class Loopback:
+    """An HTTP server on 127.0.0.1 whose routes are plain functions of (handler, hit number)."""
+
+    def __init__(self):
+        self.routes, self.hits, self.log = {}, {}, []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                path = self.path.split("?")[0]
+                outer.hits[path] = outer.hits.get(path, 0) + 1
+                outer.log.append((time.monotonic(), path, dict(self.headers)))
+                route = outer.routes.get(path)
+                if route is None:
+                    return outer.reply(self, 404, b"not found", "text/plain")
+                route(self, outer.hits[path])
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def reply(h, status, body=b"", ctype="text/html", headers=None):
+        h.send_response(status)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(body)
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def loopback():
+    srv = Loopback()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def small_web():
+    return SampleWeb(size=60, seed=11)
+
+
+@pytest.fixture
+def sample_server(small_web):
+    server = SampleWebServer(SampleWeb(small_web.size, small_web.seed)).start()
+    yield server
+    server.stop()

@@ -1,0 +1,130 @@
+"""End to end: the real job materializes raw tables, dbt marts and checks against the sample web."""
+import os
+import stat
+
+import pytest
+
+from scrapers.sample_web.generate import FACT_FIELDS, SampleWeb
+from tests.pipelines.helpers import definitions, materialized, new_instance, query, run_job
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    from scrapers.sample_web.server import SampleWebServer
+
+    tmp = tmp_path_factory.mktemp("refresh")
+    server = SampleWebServer(SampleWeb(60, 11)).start()
+    db = tmp / "smartpick.duckdb"
+    instance = new_instance(tmp)
+    defs = definitions(server.url, db)
+    result = run_job(defs, instance)
+    yield server, db, instance, defs, result
+    server.stop()
+
+
+def test_first_refresh_fills_raw_and_marts(first_run):
+    server, db, _, _, result = first_run
+    assert result.success
+    done = materialized(result)
+    assert {"raw/acgme_listings", "raw/pages", "raw/program_facts", "marts/dim_programs",
+            "marts/fct_program_img_features", "marts/dim_specialties", "marts/fct_program_policy_changes"} <= done
+    assert query(db, "select count(*) from marts.dim_programs")[0][0] == 60
+    assert query(db, "select count(*) from raw.program_facts")[0][0] > 50
+    assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
+
+
+def test_j1_only_program_has_both_flags_with_evidence(first_run):
+    server, db, *_ = first_run
+    rows = query(db, """select program_id, sponsors_j1, sponsors_h1b, sponsors_j1_evidence, sponsors_j1_source_url
+                        from marts.dim_programs where sponsors_j1 and sponsors_h1b = false""")
+    assert rows, "the sample web has J-1-only programs"
+    truth = {p.program_id: p.facts for p in server.web.programs}
+    for pid, j1, h1b, evidence, url in rows:
+        assert truth[pid]["sponsors_j1"] is True and truth[pid]["sponsors_h1b"] is False
+        assert evidence and url.startswith(server.url)
+
+
+def test_marts_agree_with_ground_truth(first_run):
+    server, db, *_ = first_run
+    cols = ", ".join(FACT_FIELDS)
+    got = {r[0]: dict(zip(FACT_FIELDS, r[1:])) for r in query(db, f"select program_id, {cols} from marts.dim_programs")}
+    wrong = [(pid, f, p.facts[f], got[pid][f]) for p in server.web.programs for pid in [p.program_id]
+             for f in FACT_FIELDS if got[pid][f] is not None and got[pid][f] != p.facts[f]]
+    stated = sum(1 for p in server.web.programs for f in FACT_FIELDS if p.facts[f] is not None)
+    found = sum(1 for pid in got for f in FACT_FIELDS if got[pid][f] is not None)
+    assert not wrong
+    assert found >= 0.95 * stated
+
+
+def test_imgs_share_counts_rosters(first_run):
+    server, db, *_ = first_run
+    rows = query(db, "select program_id, residents_listed, residents_img, residents_unknown from marts.fct_program_img_features "
+                     "where residents_listed is not null")
+    truth = {p.program_id: p for p in server.web.programs}
+    assert rows
+    for pid, listed, img, unknown in rows:
+        assert (listed, img, unknown) == (truth[pid].residents_listed, truth[pid].residents_img, truth[pid].residents_unknown)
+
+
+def test_rerun_is_idempotent_and_policy_changes_appear(first_run):
+    server, db, instance, defs, _ = first_run
+    before = query(db, "select count(*) from raw.program_facts")[0][0]
+    again = run_job(defs, instance)
+    assert again.success
+    assert query(db, "select count(*) from raw.program_facts")[0][0] == before
+    assert query(db, "select count(*) from marts.fct_program_policy_changes")[0][0] == 0
+
+    server.set_epoch(2)
+    changed = run_job(defs, instance)
+    assert changed.success
+    old = {p.program_id: p.facts for p in SampleWeb(60, 11, 1).programs}
+    new = {p.program_id: p.facts for p in server.web.programs}
+    true_changes = {(pid, f) for pid in new for f in FACT_FIELDS if old[pid][f] != new[pid][f]}
+    rows = query(db, "select program_id, fact_name, old_value, new_value, evidence_sentence from marts.fct_program_policy_changes")
+    assert rows, f"expected changes among {true_changes}"
+    for pid, fact, old_value, new_value, evidence in rows:
+        assert (pid, fact) in true_changes
+        if new_value is not None:
+            assert evidence
+
+
+def test_volume_drop_blocks_downstream(first_run, tmp_path):
+    server, db, instance, defs, _ = first_run
+    programs_before = query(db, "select count(*) from marts.dim_programs")[0][0]
+    server.replace(SampleWeb(30, 11, server.web.epoch))  # half the programs vanish: a broken scrape
+    result = run_job(defs, instance)
+    done = materialized(result)
+    checks = {e.event_specific_data.asset_check_key.name: e.event_specific_data.passed
+              for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert checks["listings_volume"] is False
+    assert "raw/acgme_listings" in done
+    assert "raw/pages" not in done and "marts/dim_programs" not in done
+    assert query(db, "select count(*) from marts.dim_programs")[0][0] == programs_before
+
+
+def test_dbt_docs_generate_succeeds(first_run, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    server, db, *_ = first_run
+    project = Path(__file__).resolve().parents[2] / "dbt_project"
+    dbt = str(Path(sys.executable).parent / "dbt")
+    env = {**os.environ, "SMARTPICK_DUCKDB": str(db)}
+    res = subprocess.run([dbt, "docs", "generate", "--profiles-dir", str(project), "--target-path", str(tmp_path / "t")],
+                         cwd=project, env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-2000:]
+    assert (tmp_path / "t" / "catalog.json").exists()
+
+
+def test_readme_analyst_queries_run_as_written(first_run):
+    import re
+    from pathlib import Path
+
+    server, db, *_ = first_run
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## For analysts", 1)[1].split("\n## ", 1)[0]
+    queries = re.findall(r"```sql\n(.*?)```", section, re.S)
+    assert len(queries) >= 5
+    for q in queries:
+        query(db, q)  # raises on any error
