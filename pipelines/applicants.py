@@ -1,0 +1,213 @@
+"""Applicant profiles: the documented schema, intake from YAML / JSON / CSV, quarantine, erasure.
+
+Applicant data is personal: nothing here logs a name, an email or a score. Counts and opaque
+IDs are all that leave this module.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
+
+from scrapers.reference_codes import ACGME_STATE_CODES
+
+US_STATES = set(ACGME_STATE_CODES.values())
+REGIONS = {"Northeast", "Midwest", "South", "West"}
+
+APP_DDL = """
+create schema if not exists app;
+create table if not exists app.applicants (
+    applicant_id varchar primary key, name varchar, email varchar, consent_to_email boolean,
+    target_specialties varchar[], step1_result varchar, step1_attempts integer, step2ck_score integer,
+    step2ck_attempts integer, step3_passed boolean, graduation_year integer, ecfmg_status varchar,
+    ecfmg_expected_date date, visa_need varchar, usce_months integer, usce_kind varchar,
+    preferred_states varchar[], preferred_regions varchar[], program_type_preference varchar,
+    research_count integer, publication_count integer, applications_planned integer,
+    is_sample boolean, profile_hash varchar, source_file varchar, received_at timestamptz, updated_at timestamptz);
+create table if not exists app.applicant_quarantine (
+    quarantine_id varchar primary key, applicant_id varchar, source_file varchar, received_at timestamptz,
+    raw_profile varchar, reasons json);
+create table if not exists app.erased_applicants (email_hash varchar primary key, erased_at timestamptz);
+"""
+
+
+class ApplicantProfile(BaseModel):
+    """One applicant. Scores are USMLE three-digit scores; Step 1 is pass/fail since January 2022."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    applicant_id: str = Field(pattern=r"^[A-Za-z0-9_-]{3,64}$", description="Stable ID chosen by the intake side.")
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    consent_to_email: bool
+    target_specialties: list[str] = Field(min_length=1, max_length=5, description="In order of preference.")
+    step1_result: Literal["pass", "fail", "not_taken"] | int = "not_taken"
+    step1_attempts: int = Field(default=0, ge=0, le=6)
+    step2ck_score: int | None = Field(default=None, ge=1, le=300)
+    step2ck_attempts: int = Field(default=0, ge=0, le=6)
+    step3_passed: bool = False
+    graduation_year: int = Field(ge=1960, le=2035)
+    ecfmg_status: Literal["certified", "pending"] = "pending"
+    ecfmg_expected_date: dt.date | None = None
+    visa_need: Literal["none", "j1", "h1b", "either"] = "none"
+    usce_months: int = Field(default=0, ge=0, le=240)
+    usce_kind: Literal["hands_on", "observership", "none"] = "none"
+    preferred_states: list[str] = []
+    preferred_regions: list[str] = []
+    program_type_preference: Literal["university", "community", "any"] = "any"
+    research_count: int = Field(default=0, ge=0, le=500)
+    publication_count: int = Field(default=0, ge=0, le=500)
+    applications_planned: int | None = Field(default=None, ge=1, le=500)
+    is_sample: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        if re.search(r"[\r\n\x00]", v):
+            raise ValueError("must be one line (no line breaks or NUL characters)")
+        return v
+
+    @field_validator("step1_result")
+    @classmethod
+    def _step1(cls, v):
+        if isinstance(v, int) and not 1 <= v <= 300:
+            raise ValueError("a numeric Step 1 score must be within 1-300")
+        return v
+
+    @field_validator("target_specialties")
+    @classmethod
+    def _specialties(cls, v: list[str]) -> list[str]:
+        from scrapers.reference_codes import CORE_SPECIALTIES
+
+        known = {s.lower(): s for s in CORE_SPECIALTIES.values()}
+        out = []
+        for s in v:
+            if s.lower() not in known:
+                raise ValueError(f"unknown specialty {s!r}; use an ACGME specialty name such as 'Internal Medicine'")
+            out.append(known[s.lower()])
+        return out
+
+    @field_validator("preferred_states")
+    @classmethod
+    def _states(cls, v: list[str]) -> list[str]:
+        bad = [s for s in v if s.upper() not in US_STATES]
+        if bad:
+            raise ValueError(f"not two-letter US state codes: {bad}")
+        return [s.upper() for s in v]
+
+    @field_validator("preferred_regions")
+    @classmethod
+    def _regions(cls, v: list[str]) -> list[str]:
+        bad = [s for s in v if s.title() not in REGIONS]
+        if bad:
+            raise ValueError(f"regions must be among {sorted(REGIONS)}: {bad}")
+        return [s.title() for s in v]
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.step2ck_score is not None and self.step2ck_attempts == 0:
+            self.step2ck_attempts = 1
+        if self.usce_kind == "none" and self.usce_months:
+            raise ValueError("usce_months is set but usce_kind is 'none'")
+        if self.ecfmg_status == "pending" and self.ecfmg_expected_date is None:
+            pass  # allowed: the scorer treats timing as unknown and says so
+        return self
+
+
+def ensure_schema(con) -> None:
+    con.execute(APP_DDL)
+
+
+def email_hash(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def _coerce_csv_row(row: dict) -> dict:
+    out = {}
+    for k, v in row.items():
+        if k is None:
+            continue
+        v = (v or "").strip()
+        if v == "":
+            continue
+        if k in ("target_specialties", "preferred_states", "preferred_regions"):
+            out[k] = [x.strip() for x in v.split(";") if x.strip()]
+        elif v.lower() in ("true", "false", "yes", "no") and k in ("consent_to_email", "step3_passed", "is_sample"):
+            out[k] = v.lower() in ("true", "yes")
+        else:
+            out[k] = v
+    return out
+
+
+def read_profiles(path: Path) -> list[tuple[str, dict | str]]:
+    """(raw text of one profile, parsed dict or a parse error) for every profile in a file."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return [(json.dumps(r), _coerce_csv_row(r)) for r in csv.DictReader(io.StringIO(text))]
+        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        return [(text, f"file could not be parsed: {exc}")]
+    items = data if isinstance(data, list) else [data]
+    return [(json.dumps(i, default=str) if isinstance(i, dict) else str(i), i if isinstance(i, dict) else "not a mapping")
+            for i in items]
+
+
+def validate_profile(raw: dict) -> tuple[ApplicantProfile | None, list[str]]:
+    try:
+        return ApplicantProfile.model_validate(raw), []
+    except ValidationError as exc:
+        return None, [f"{'.'.join(map(str, e['loc'])) or 'profile'}: {e['msg']}" for e in exc.errors()]
+
+
+def intake(con, paths: list[Path]) -> dict:
+    """Store valid profiles (insert or update), quarantine invalid ones whole with their reasons."""
+    ensure_schema(con)
+    erased = {r[0] for r in con.execute("select email_hash from app.erased_applicants").fetchall()}
+    counts = {"valid": 0, "updated": 0, "unchanged": 0, "quarantined": 0, "skipped_erased": 0, "changed_ids": []}
+    now = dt.datetime.now(dt.timezone.utc)
+    for path in paths:
+        for raw_text, parsed in read_profiles(path):
+            if isinstance(parsed, str):
+                reasons = [parsed]
+                profile = None
+            else:
+                profile, reasons = validate_profile(parsed)
+            if profile is None:
+                qid = hashlib.sha256((str(path) + raw_text).encode()).hexdigest()[:16]
+                con.execute("insert into app.applicant_quarantine values (?,?,?,?,?,?) on conflict (quarantine_id) do update set "
+                            "received_at = excluded.received_at, reasons = excluded.reasons",
+                            [qid, parsed.get("applicant_id") if isinstance(parsed, dict) else None, str(path), now,
+                             raw_text, json.dumps(reasons)])
+                counts["quarantined"] += 1
+                continue
+            if email_hash(profile.email) in erased:
+                counts["skipped_erased"] += 1
+                continue
+            data = profile.model_dump(mode="json")
+            phash = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+            prev = con.execute("select profile_hash from app.applicants where applicant_id = ?", [profile.applicant_id]).fetchone()
+            if prev and prev[0] == phash:
+                counts["unchanged"] += 1
+                continue
+            cols = list(data) + ["profile_hash", "source_file", "received_at", "updated_at"]
+            vals = [data[c] for c in data] + [phash, str(path), now, now]
+            sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("applicant_id", "received_at"))
+            con.execute(f"insert into app.applicants ({', '.join(cols)}) values ({', '.join('?' * len(cols))}) "
+                        f"on conflict (applicant_id) do update set {sets}", vals)
+            counts["updated" if prev else "valid"] += 1
+            counts["changed_ids"].append(profile.applicant_id)
+    return counts
+
+
+def intake_files(folder: Path) -> list[Path]:
+    return sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in (".yaml", ".yml", ".json", ".csv"))
