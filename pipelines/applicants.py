@@ -211,3 +211,63 @@ def intake(con, paths: list[Path]) -> dict:
 
 def intake_files(folder: Path) -> list[Path]:
     return sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in (".yaml", ".yml", ".json", ".csv"))
+
+
+def erase(con, applicant_id: str, outputs: Path) -> dict:
+    """Remove an applicant from every table, report and outbox file.
+
+    The delivery ledger keeps its rows (so the history of sends stays countable) but loses the
+    applicant ID; the email survives only as a one-way hash in app.erased_applicants, so a stale
+    copy of the profile is never imported or emailed again.
+    """
+    ensure_schema(con)
+    row = con.execute("select name, email, source_file from app.applicants where applicant_id = ?", [applicant_id]).fetchone()
+    q = con.execute("select raw_profile from app.applicant_quarantine where applicant_id = ?", [applicant_id]).fetchall()
+    if row is None and not q:
+        raise KeyError(f"no applicant with ID {applicant_id!r}")
+    name, email, source = row if row else (None, None, None)
+    counts: dict = {}
+    con.execute("begin")
+    try:
+        if email:
+            con.execute("insert into app.erased_applicants values (?, now()) on conflict do nothing", [email_hash(email)])
+        for table in ("app.program_scores", "app.ranked_lists", "app.list_versions"):
+            try:
+                counts[table] = len(con.execute(f"delete from {table} where applicant_id = ? returning 1", [applicant_id]).fetchall())
+            except Exception as exc:  # table not created yet on this warehouse
+                if "does not exist" not in str(exc):
+                    raise
+        try:
+            con.execute("update app.delivery_ledger set applicant_id = null, message_id = null where applicant_id = ?", [applicant_id])
+        except Exception as exc:
+            if "does not exist" not in str(exc):
+                raise
+        needles = [n for n in (applicant_id, email, name) if n]
+        counts["app.applicant_quarantine"] = len(con.execute(
+            "delete from app.applicant_quarantine where applicant_id = $id "
+            "or len(list_filter($needles, lambda x: contains(raw_profile, x))) > 0 returning 1",
+            {"id": applicant_id, "needles": needles}).fetchall())
+        counts["app.applicants"] = len(con.execute("delete from app.applicants where applicant_id = ? returning 1",
+                                                   [applicant_id]).fetchall())
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    con.execute("checkpoint")  # rewrite the file so deleted rows are not left in the write-ahead log
+    files = 0
+    reports = Path(outputs) / "reports" / applicant_id
+    if reports.exists():
+        for f in reports.iterdir():
+            f.unlink()
+            files += 1
+        reports.rmdir()
+    outbox = Path(outputs) / "outbox"
+    if outbox.exists():
+        for f in outbox.iterdir():
+            body = f.read_bytes()
+            if f.name.startswith(f"{applicant_id}-") or any(n.encode() in body for n in (email, name) if n):
+                f.unlink()
+                files += 1
+    counts["files"] = files
+    counts["source_file"] = source
+    return counts

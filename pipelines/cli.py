@@ -104,6 +104,69 @@ def run(size, port):
     sys.exit(0 if ok else 1)
 
 
+def _warehouse_path() -> str:
+    from pipelines.resources import resolved, warehouse_from_env
+
+    return resolved(warehouse_from_env().path)
+
+
+def _outputs_dir() -> Path:
+    from pipelines.resources import applicants_from_env, resolved
+
+    return Path(resolved(applicants_from_env().outputs_dir))
+
+
+@main.group()
+def applicants():
+    """Stored applicant profiles: add, list quarantine, erase."""
+
+
+@applicants.command("add")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True))
+def applicants_add(files):
+    """Store profiles from YAML, JSON or CSV files (or folders of them); invalid ones go to quarantine."""
+    from pipelines import applicants as store
+    from scrapers import archive
+
+    paths = []
+    for f in map(Path, files):
+        paths += store.intake_files(f) if f.is_dir() else [f]
+    con = archive.connect(_warehouse_path())
+    try:
+        counts = store.intake(con, paths)
+        bad = con.execute("select source_file, reasons from app.applicant_quarantine where source_file in (select unnest(?))",
+                          [[str(p) for p in paths]]).fetchall()
+    finally:
+        con.close()
+    click.echo(f"stored {counts['valid']} new, {counts['updated']} updated, {counts['unchanged']} unchanged; "
+               f"quarantined {counts['quarantined']}; skipped {counts['skipped_erased']} erased")
+    for source, reasons in bad:
+        for r in json.loads(reasons):
+            click.echo(f"  {source}: {r}", err=True)
+    if counts["quarantined"]:
+        sys.exit(2)
+
+
+@applicants.command("erase")
+@click.argument("applicant_id")
+def applicants_erase(applicant_id):
+    """Remove an applicant from every table, report and outbox file."""
+    from pipelines import applicants as store
+    from scrapers import archive
+
+    con = archive.connect(_warehouse_path())
+    try:
+        counts = store.erase(con, applicant_id, _outputs_dir())
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0]))
+    finally:
+        con.close()
+    rows = sum(v for k, v in counts.items() if k.startswith("app."))
+    click.echo(f"erased {applicant_id}: {rows} rows, {counts['files']} files; the email is kept only as a one-way hash")
+    if counts.get("source_file"):
+        click.echo(f"note: the intake file {counts['source_file']} still holds the profile; remove it at the source", err=True)
+
+
 def run_main_job() -> bool:
     import dagster as dg
 

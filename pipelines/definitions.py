@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.assets import ingest, warehouse
+from pipelines.assets import ingest, publishing, scoring, warehouse
 from pipelines.checks import ALL_CHECKS
-from pipelines.resources import scrape_from_env, warehouse_from_env
+from pipelines.resources import applicants_from_env, scrape_from_env, smtp_from_env, warehouse_from_env
 
 nightly_refresh = dg.define_asset_job(
     "nightly_refresh",
@@ -18,11 +18,13 @@ nightly_refresh = dg.define_asset_job(
 
 def build_definitions(**resource_overrides) -> dg.Definitions:
     """Tests and the CLI pass resources (a loopback sample web, a temporary DuckDB file) here."""
-    resources = {"scrape": scrape_from_env(), "warehouse": warehouse_from_env(), "dbt": warehouse.dbt_resource()}
+    resources = {"scrape": scrape_from_env(), "warehouse": warehouse_from_env(), "dbt": warehouse.dbt_resource(),
+                 "applicants_cfg": applicants_from_env(), "smtp": smtp_from_env()}
     resources.update(resource_overrides)
     return dg.Definitions(
         assets=[ingest.acgme_listings, ingest.acgme_report_rows, ingest.pages, ingest.program_facts,
-                warehouse.warehouse_models],
+                warehouse.warehouse_models, scoring.applicants, scoring.program_scores, scoring.ranked_lists,
+                publishing.applicant_reports, publishing.email_deliveries],
         asset_checks=ALL_CHECKS,
         jobs=[nightly_refresh],
         resources=resources,

@@ -70,6 +70,11 @@ class ScrapeResource(dg.ConfigurableResource):
         return Fetcher(self.fetch_config())
 
 
+def resolved(value):
+    """The value of a field that may hold a dg.EnvVar (outside a run, resources are not resolved)."""
+    return value.get_value() if isinstance(value, dg.EnvVar) else value
+
+
 def _env(name: str, default):
     """An EnvVar when the variable is set (so the UI shows its source), else the embedded default."""
     return dg.EnvVar(name) if name in os.environ else default
@@ -96,3 +101,48 @@ def scrape_from_env() -> ScrapeResource:
 
 def warehouse_from_env() -> WarehouseResource:
     return WarehouseResource(path=_env("SMARTPICK_DUCKDB", str(PROJECT_DIR / "data" / "smartpick.duckdb")))
+
+
+class ApplicantsResource(dg.ConfigurableResource):
+    """Where applicant profiles arrive (YAML, JSON or CSV files) and where reports go."""
+
+    intake_dir: str = str(PROJECT_DIR / "sample_data" / "applicants")
+    outputs_dir: str = str(PROJECT_DIR / "outputs")
+
+
+class SmtpResource(dg.ConfigurableResource):
+    """Outgoing mail. With no host, messages are written as .eml files into the outbox folder."""
+
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"  # none | starttls | ssl
+    user: str = ""
+    password: str = ""
+    from_addr: str = "SmartPick <lists@smartpick.invalid>"
+    opt_out_address: str = "unsubscribe@smartpick.invalid"
+    ops_address: str = "ops@smartpick.invalid"
+    outbox_dir: str = str(PROJECT_DIR / "outputs" / "outbox")
+
+    def mailer(self):
+        from pipelines.publishing import OutboxMailer, SmtpMailer
+
+        if not self.host:
+            return OutboxMailer(Path(self.outbox_dir))
+        if self.security not in ("none", "starttls", "ssl"):
+            raise ValueError(f"SMTP security must be none, starttls or ssl, not {self.security!r}")
+        return SmtpMailer(self.host, self.port, self.security, self.user, self.password)
+
+
+def applicants_from_env() -> ApplicantsResource:
+    return ApplicantsResource(intake_dir=_env("SMARTPICK_INTAKE_DIR", ApplicantsResource().intake_dir),
+                              outputs_dir=_env("SMARTPICK_OUTPUTS_DIR", ApplicantsResource().outputs_dir))
+
+
+def smtp_from_env() -> SmtpResource:
+    d = SmtpResource()
+    return SmtpResource(host=_env("SMARTPICK_SMTP_HOST", d.host), port=_env_int("SMARTPICK_SMTP_PORT", d.port),
+                        security=_env("SMARTPICK_SMTP_SECURITY", d.security), user=_env("SMARTPICK_SMTP_USER", d.user),
+                        password=_env("SMARTPICK_SMTP_PASSWORD", d.password), from_addr=_env("SMARTPICK_MAIL_FROM", d.from_addr),
+                        opt_out_address=_env("SMARTPICK_OPT_OUT_ADDRESS", d.opt_out_address),
+                        ops_address=_env("SMARTPICK_OPS_EMAIL", d.ops_address),
+                        outbox_dir=_env("SMARTPICK_OUTBOX_DIR", d.outbox_dir))

@@ -27,8 +27,9 @@ def table_counts(con) -> list[tuple[str, int | None]]:
 
 
 def print_summary(defs, result) -> None:
-    warehouse = defs.resources["warehouse"]
-    path = warehouse.path if isinstance(warehouse.path, str) else warehouse.path.get_value()
+    from pipelines.resources import resolved
+
+    path = resolved(defs.resources["warehouse"].path)
     con = archive.connect(path)
     try:
         click.echo(f"\nRun {result.run_id}: {'succeeded' if result.success else 'FAILED'}")

@@ -68,3 +68,52 @@ def sample_server(small_web):
     server = SampleWebServer(SampleWeb(small_web.size, small_web.seed)).start()
     yield server
     server.stop()
+
+
+class SmtpSink:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps every message it accepts."""
+
+    def __init__(self, delay: float = 0.0, reject: set | None = None):
+        import asyncio
+
+        from aiosmtpd.controller import Controller
+
+        self.messages, self.delay, self.reject = [], delay, set(reject or ())
+        sink = self
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if address in sink.reject:
+                    return "550 mailbox unavailable"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):
+                if sink.delay:
+                    await asyncio.sleep(sink.delay)
+                sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+                return "250 Message accepted"
+
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def parsed(self):
+        import email
+        import email.policy
+
+        return [email.message_from_bytes(raw, policy=email.policy.default) for _, _, raw in self.messages]
+
+    def stop(self):
+        self.controller.stop()
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = SmtpSink()
+    yield sink
+    sink.stop()

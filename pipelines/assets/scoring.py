@@ -1,0 +1,60 @@
+"""Scoring stage: stored applicant profiles, scores per applicant and program, versioned ranked lists.
+
+Runs either for everyone (the nightly job) or for the applicants a sensor names in the run config.
+Metadata carries counts only: no names, emails or scores.
+"""
+import dagster as dg
+
+from pipelines import applicants as applicant_store
+from pipelines import scoring
+from pipelines.resources import ApplicantsResource, WarehouseResource
+
+
+class ApplicantSelection(dg.Config):
+    """Empty: everyone. The intake sensor fills it with the IDs of new or changed profiles."""
+
+    applicant_ids: list[str] = []
+
+
+def _ids(config: ApplicantSelection) -> list[str] | None:
+    return list(config.applicant_ids) or None
+
+
+@dg.asset(key=["app", "applicants"], group_name="scoring", owners=["team:applicant-success"], kinds={"python", "duckdb"},
+          pool="duckdb_writer",
+          description="Applicant profiles from the intake folder, validated against the documented schema; "
+                      "invalid ones are kept whole in app.applicant_quarantine with the reason for each bad field.")
+def applicants(context: dg.AssetExecutionContext, applicants_cfg: ApplicantsResource, warehouse: WarehouseResource):
+    with warehouse.connect() as con:
+        counts = applicant_store.intake(con, applicant_store.intake_files(applicants_cfg.intake_dir))
+        total = con.execute("select count(*) from app.applicants").fetchone()[0]
+        quarantined = con.execute("select count(*) from app.applicant_quarantine").fetchone()[0]
+    if counts["quarantined"]:
+        context.log.warning(f"{counts['quarantined']} profile(s) quarantined; see app.applicant_quarantine")
+    return dg.MaterializeResult(metadata={"dagster/row_count": total, "new": counts["valid"], "updated": counts["updated"],
+                                          "quarantined_this_run": counts["quarantined"],
+                                          "quarantined_total": quarantined, "skipped_erased": counts["skipped_erased"]})
+
+
+@dg.asset(key=["app", "program_scores"], group_name="scoring", owners=["team:applicant-success"],
+          kinds={"sql", "duckdb"}, pool="duckdb_writer",
+          deps=[applicants, dg.AssetKey(["marts", "fct_program_img_features"]), dg.AssetKey(["marts", "dim_specialties"]),
+                dg.AssetKey(["marts", "fct_program_img_friendliness"]), dg.AssetKey(["marts", "dim_programs"])],
+          description="Score of every applicant against every program of their target specialties: gates with "
+                      "reasons, specialty chance from NRMP distributions, program adjustment, tier. See docs/scoring.md.")
+def program_scores(context: dg.AssetExecutionContext, config: ApplicantSelection, warehouse: WarehouseResource):
+    with warehouse.connect() as con:
+        counts = scoring.score(con, scoring.ScoringParams.for_today(), _ids(config))
+    return dg.MaterializeResult(metadata={"applicants_scored": counts["applicants"], "pairs": counts["pairs"],
+                                          "gated_pairs": counts.get("gated_pairs", 0)})
+
+
+@dg.asset(key=["app", "ranked_lists"], group_name="scoring", owners=["team:applicant-success"], kinds={"sql", "duckdb"},
+          deps=[program_scores], pool="duckdb_writer",
+          description="Per applicant and specialty, a list balanced across reach / target / safety, stored as "
+                      "versioned rows; a new version only when the list changed.")
+def ranked_lists(context: dg.AssetExecutionContext, config: ApplicantSelection, warehouse: WarehouseResource):
+    with warehouse.connect() as con:
+        counts = scoring.build_lists(con, _ids(config))
+        rows = con.execute("select count(*) from app.ranked_lists").fetchone()[0]
+    return dg.MaterializeResult(metadata={"new_list_versions": counts["new_list_versions"], "dagster/row_count": rows})

@@ -1,0 +1,94 @@
+"""End to end with applicants: the job scores, lists, reports and emails to a real SMTP server on 127.0.0.1."""
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines.resources import ApplicantsResource, SmtpResource
+from scrapers.sample_web.generate import SampleWeb
+from tests.conftest import SmtpSink
+from tests.pipelines.helpers import definitions, new_instance, query, run_job
+
+SAMPLE_APPLICANTS = Path(__file__).resolve().parents[2] / "sample_data" / "applicants"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    from scrapers.sample_web.server import SampleWebServer
+
+    tmp = tmp_path_factory.mktemp("publish")
+    intake = tmp / "intake"
+    shutil.copytree(SAMPLE_APPLICANTS, intake)
+    server = SampleWebServer(SampleWeb(80, 5)).start()
+    sink = SmtpSink()
+    db = tmp / "smartpick.duckdb"
+    defs = definitions(server.url, db,
+                       applicants_cfg=ApplicantsResource(intake_dir=str(intake), outputs_dir=str(tmp / "outputs")),
+                       smtp=SmtpResource(host="127.0.0.1", port=sink.port, security="none"))
+    instance = new_instance(tmp)
+    result = run_job(defs, instance)
+    yield dict(server=server, sink=sink, db=db, defs=defs, instance=instance, result=result, tmp=tmp, intake=intake)
+    sink.stop()
+    server.stop()
+
+
+def test_lists_reports_and_emails_for_sample_applicants(published):
+    assert published["result"].success
+    sink, db, tmp = published["sink"], published["db"], published["tmp"]
+    consenting = {r[0] for r in query(db, "select email from app.applicants where consent_to_email")}
+    assert consenting and {r[0] for _, r, _ in sink.messages} == consenting
+    assert query(db, "select count(*) from app.applicant_quarantine")[0][0] == 1  # the invalid CSV row
+    for m in sink.parsed():
+        assert "SAMPLE" in m["Subject"]
+        assert m.get_body(("html",)) is not None and len(list(m.iter_attachments())) == 1
+    aid = query(db, "select applicant_id from app.applicants order by 1 limit 1")[0][0]
+    assert list((tmp / "outputs" / "reports" / aid).glob("list-v1.*"))
+
+
+def test_lists_are_balanced_and_explained(published):
+    db = published["db"]
+    tiers = query(db, "select tier, count(*) from app.ranked_lists group by tier")
+    assert {t for t, _ in tiers} <= {"reach", "target", "safety"} and len(tiers) >= 2
+    bad = query(db, """select count(*) from app.ranked_lists r join app.program_scores s using (applicant_id, program_id)
+                       where s.gated""")
+    assert bad[0][0] == 0, "a gated program made it into a list"
+    assert query(db, "select count(*) from app.ranked_lists where len(reasons) = 0")[0][0] == 0
+
+
+def test_gates_and_unknown_facts(published):
+    db = published["db"]
+    # a J-1 applicant is gated exactly where a program says it does not sponsor J-1 ...
+    rows = query(db, """select f.sponsors_j1, s.gated, s.gate_reasons, s.ask_program
+                        from app.program_scores s join app.applicants a using (applicant_id)
+                        join marts.fct_program_img_features f using (program_id)
+                        where a.visa_need = 'j1'""")
+    assert rows
+    for j1, gated, reasons, ask in rows:
+        assert ("does not sponsor the J-1 visa you need" in reasons) == (j1 is False)
+        if j1 is None:
+            assert "J-1 sponsorship" in ask  # ... and an unknown never excludes: it is asked
+    floors = query(db, """select a.step2ck_score, f.step2ck_min, s.gate_reasons from app.program_scores s
+                          join app.applicants a using (applicant_id) join marts.fct_program_img_features f using (program_id)
+                          where f.step2ck_min is not null and a.step2ck_score is not null""")
+    for score, floor, reasons in floors:
+        assert any("Step 2 CK floor" in r for r in reasons) == (score < floor)
+
+
+def test_second_run_sends_nothing_and_a_changed_profile_gets_what_changed(published):
+    sink, defs, instance, intake, db = (published[k] for k in ("sink", "defs", "instance", "intake", "db"))
+    before = len(sink.messages)
+    assert run_job(defs, instance).success
+    assert len(sink.messages) == before
+
+    path = intake / "amina_sample.yaml"
+    profile = yaml.safe_load(path.read_text())
+    profile["visa_need"] = "none"  # no visa needed any more: more programs open up
+    profile["preferred_regions"] = ["South"]
+    path.write_text(yaml.safe_dump(profile))
+    assert run_job(defs, instance).success
+    new = sink.parsed()[before:]
+    assert [m["To"].addresses[0].addr_spec for m in new] == [profile["email"]]
+    text = new[0].get_body(("plain",)).get_content()
+    assert "What changed since your last list (version 1)" in text
+    assert query(db, "select max(list_version) from app.list_versions where applicant_id = ?", [profile["applicant_id"]])[0][0] == 2
