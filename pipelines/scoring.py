@@ -15,7 +15,7 @@ create schema if not exists app;
 create table if not exists app.program_scores (
     applicant_id varchar, program_id varchar, specialty_name varchar, preference integer,
     specialty_chance double, chance double, score double, tier varchar, confidence double,
-    gated boolean, gate_reasons varchar[], reasons varchar[], ask_program varchar[], scored_at timestamptz);
+    gated boolean, gate_reasons varchar[], scored_at timestamptz);
 create table if not exists app.list_versions (
     applicant_id varchar, list_version integer, list_hash varchar, created_at timestamptz, entries integer,
     primary key (applicant_id, list_version));
@@ -69,7 +69,8 @@ def ensure_schema(con) -> None:
     con.execute(CHANCE_MACRO)
 
 
-def _pairs_sql(p: ScoringParams, applicant_filter: str) -> str:
+def _pairs_cte(p: ScoringParams, applicant_filter: str) -> str:
+    """Every (applicant, program of a target specialty) with the facts the rules read."""
     return f"""
 with applicants as (
     select * from app.applicants where true {applicant_filter}
@@ -104,7 +105,11 @@ pairs as (
     join marts.dim_programs d on d.program_id = f.program_id
     join marts.fct_program_img_friendliness i on i.program_id = f.program_id
     left join share_baseline b on b.specialty_code = f.specialty_code
-),
+)"""
+
+
+def _scores_sql(p: ScoringParams, applicant_filter: str) -> str:
+    return _pairs_cte(p, applicant_filter) + f""",
 judged as (
     select *,
         list_filter([
@@ -123,15 +128,7 @@ judged as (
             case when ecfmg_required_by = 'rank' and ecfmg_status <> 'certified' and coalesce(ecfmg_expected_date > date '{p.rank_deadline}', true) then 'requires ECFMG certification by the rank list deadline' end,
             case when ecfmg_required_by = 'start' and ecfmg_status <> 'certified' and coalesce(ecfmg_expected_date > date '{p.training_start}', true) then 'requires ECFMG certification by the start of training' end
         ], lambda x: x is not null) as gate_reasons,
-        list_filter([
-            case when visa_need in ('j1', 'either') and sponsors_j1 is null then 'J-1 sponsorship' end,
-            case when visa_need in ('h1b', 'either') and sponsors_h1b is null then 'H-1B sponsorship' end,
-            case when step2ck_min is null then 'Step 2 CK minimum' end,
-            case when max_attempts is null and most_attempts > 1 then 'limit on USMLE attempts' end,
-            case when yog_max_years is null then 'year-of-graduation cutoff' end,
-            case when usce_required is null then 'US clinical experience requirement' end,
-            case when accepts_imgs is null and img_share is null then 'whether IMGs are accepted' end
-        ], lambda x: x is not null) as ask_program,
+        {_UNKNOWN_COUNT} as unknown_facts,
         ln(least(greatest(specialty_chance, 0.001), 0.999) / (1 - least(greatest(specialty_chance, 0.001), 0.999)))
             + case when img_share is not null and avg_share is not null then {p.beta_img_share} * (img_share - avg_share) else 0 end
             + case when index_known_weight >= 50 then {p.beta_index} * (img_friendliness_index - 50) / 50 else 0 end
@@ -140,31 +137,53 @@ judged as (
             + case when program_type_preference = program_type then {p.fit_type} else 0 end
             as logit
     from pairs
-),
-final as (
-    select applicant_id, program_id, specialty_name, preference, specialty_chance,
-        1 / (1 + exp(-logit)) as chance,
-        round(100 / (1 + exp(-logit)), 1) as score,
-        case when 1 / (1 + exp(-logit)) >= {p.safety_threshold} then 'safety'
-             when 1 / (1 + exp(-logit)) >= {p.target_threshold} then 'target' else 'reach' end as tier,
-        round(1 - len(ask_program) / 7.0, 3) as confidence,
-        len(gate_reasons) > 0 as gated,
-        gate_reasons,
-        list_filter([
-            case when visa_need in ('j1', 'either') and sponsors_j1 then format('sponsors J-1 (source: {{}}, checked {{}})', sponsors_j1_source_url, strftime(sponsors_j1_fetched_at, '%Y-%m-%d')) end,
-            case when visa_need in ('h1b', 'either') and sponsors_h1b then format('sponsors H-1B{{}} (source: {{}}, checked {{}})', case when requires_step3_for_h1b then ' with Step 3 passed' else '' end, sponsors_h1b_source_url, strftime(sponsors_h1b_fetched_at, '%Y-%m-%d')) end,
-            case when step2ck_min is not null and step2ck_score >= step2ck_min then format('your Step 2 CK is {{}} points above the stated floor ({{}})', step2ck_score - step2ck_min, step2ck_min) end,
-            case when img_share is not null then format('{{}}% of current residents are IMGs ({{}} of {{}} with a known school)', round(100 * img_share)::integer, residents_img, residents_img + residents_us_ca) end,
-            case when accepts_imgs then 'states that it accepts international medical graduates' end,
-            case when list_contains(preferred_states, state) then format('in {{}}, one of your preferred states', state)
-                 when list_contains(preferred_regions, census_region) then format('in the {{}}, one of your preferred regions', census_region) end,
-            format('IMG-friendliness index {{}}/100 ({{}} of 100 points rest on known facts)', round(img_friendliness_index)::integer, index_known_weight)
-        ], lambda x: x is not null) as reasons,
-        ask_program,
-        now() as scored_at
-    from judged
 )
-select * from final
+select applicant_id, program_id, specialty_name, preference, specialty_chance,
+    1 / (1 + exp(-logit)) as chance,
+    round(100 / (1 + exp(-logit)), 1) as score,
+    case when 1 / (1 + exp(-logit)) >= {p.safety_threshold} then 'safety'
+         when 1 / (1 + exp(-logit)) >= {p.target_threshold} then 'target' else 'reach' end as tier,
+    round(1 - unknown_facts / 7.0, 3) as confidence,
+    len(gate_reasons) > 0 as gated,
+    gate_reasons,
+    now() as scored_at
+from judged
+"""
+
+
+# The facts an applicant should ask a program about: unknown, and relevant to this applicant.
+_ASK = [
+    ("visa_need in ('j1', 'either') and sponsors_j1 is null", "J-1 sponsorship"),
+    ("visa_need in ('h1b', 'either') and sponsors_h1b is null", "H-1B sponsorship"),
+    ("step2ck_min is null", "Step 2 CK minimum"),
+    ("max_attempts is null and most_attempts > 1", "limit on USMLE attempts"),
+    ("yog_max_years is null", "year-of-graduation cutoff"),
+    ("usce_required is null", "US clinical experience requirement"),
+    ("accepts_imgs is null and img_share is null", "whether IMGs are accepted"),
+]
+_UNKNOWN_COUNT = " + ".join(f"coalesce(({cond})::integer, 0)" for cond, _ in _ASK)
+
+
+def _explain_sql(p: ScoringParams) -> str:
+    """Reasons and questions in plain words, only for the pairs that made a list."""
+    ask = ",\n            ".join(f"case when {cond} then '{text}' end" for cond, text in _ASK)
+    return _pairs_cte(p, "and applicant_id in (select applicant_id from _candidate)") + f"""
+select pairs.applicant_id, pairs.program_id,
+    list_filter([
+        case when visa_need in ('j1', 'either') and sponsors_j1 then format('sponsors J-1 (source: {{}}, checked {{}})', sponsors_j1_source_url, strftime(sponsors_j1_fetched_at, '%Y-%m-%d')) end,
+        case when visa_need in ('h1b', 'either') and sponsors_h1b then format('sponsors H-1B{{}} (source: {{}}, checked {{}})', case when requires_step3_for_h1b then ' with Step 3 passed' else '' end, sponsors_h1b_source_url, strftime(sponsors_h1b_fetched_at, '%Y-%m-%d')) end,
+        case when step2ck_min is not null and step2ck_score >= step2ck_min then format('your Step 2 CK is {{}} points above the stated floor ({{}})', step2ck_score - step2ck_min, step2ck_min) end,
+        case when img_share is not null then format('{{}}% of current residents are IMGs ({{}} of {{}} with a known school)', round(100 * img_share)::integer, residents_img, residents_img + residents_us_ca) end,
+        case when accepts_imgs then 'states that it accepts international medical graduates' end,
+        case when list_contains(preferred_states, state) then format('in {{}}, one of your preferred states', state)
+             when list_contains(preferred_regions, census_region) then format('in the {{}}, one of your preferred regions', census_region) end,
+        format('IMG-friendliness index {{}}/100 ({{}} of 100 points rest on known facts)', round(img_friendliness_index)::integer, index_known_weight)
+    ], lambda x: x is not null) as reasons,
+    list_filter([
+        {ask}
+    ], lambda x: x is not null) as ask_program
+from pairs
+semi join _candidate c on c.applicant_id = pairs.applicant_id and c.program_id = pairs.program_id
 """
 
 
@@ -181,7 +200,7 @@ def score(con, params: ScoringParams, applicant_ids: list[str] | None = None) ->
             con.execute("delete from app.program_scores")
         else:
             con.execute("delete from app.program_scores where applicant_id in (select unnest($ids))", params_)
-        con.execute(f"insert into app.program_scores {_pairs_sql(params, flt)}", params_)
+        con.execute(f"insert into app.program_scores {_scores_sql(params, flt)}", params_)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -226,7 +245,7 @@ chosen as (
 final as (
     select c.applicant_id, c.specialty_name, c.preference,
         row_number() over (partition by c.applicant_id, c.specialty_name order by c.score desc, c.program_id) as list_rank,
-        c.program_id, d.program_name, d.state, c.tier, c.score, c.chance, c.confidence, c.reasons, c.ask_program,
+        c.program_id, d.program_name, d.state, c.tier, c.score, c.chance, c.confidence,
         c.recommended_applications, c.specialty_chance
     from chosen c join marts.dim_programs d using (program_id)
 )
@@ -234,9 +253,10 @@ select * from final
 """
 
 
-def build_lists(con, applicant_ids: list[str] | None = None) -> dict:
+def build_lists(con, applicant_ids: list[str] | None = None, params: ScoringParams | None = None) -> dict:
     """A new list version only for applicants whose list changed (by content hash)."""
     ensure_schema(con)
+    params = params or ScoringParams.for_today()
     flt = "" if applicant_ids is None else "and s.applicant_id in (select unnest($ids))"
     params_ = {"ids": applicant_ids} if applicant_ids is not None else {}
     con.execute("begin")
@@ -254,13 +274,16 @@ def build_lists(con, applicant_ids: list[str] | None = None) -> dict:
             left join (select applicant_id, list_version, list_hash from app.list_versions
                        qualify row_number() over (partition by applicant_id order by list_version desc) = 1) v using (applicant_id)
             where v.list_hash is distinct from h.list_hash""")
+        con.execute("delete from _candidate where applicant_id not in (select applicant_id from _new_versions)")
         con.execute("insert into app.list_versions select applicant_id, list_version, list_hash, now(), entries from _new_versions")
+        con.execute(f"create or replace temp table _explained as {_explain_sql(params)}")
         con.execute("""
             insert into app.ranked_lists
             select c.applicant_id, n.list_version, c.specialty_name, c.preference, c.list_rank, c.program_id, c.program_name,
-                   c.state, c.tier, c.score, c.chance, c.confidence, c.reasons, c.ask_program, c.recommended_applications,
+                   c.state, c.tier, c.score, c.chance, c.confidence, e.reasons, e.ask_program, c.recommended_applications,
                    c.specialty_chance
-            from _candidate c join _new_versions n using (applicant_id)""")
+            from _candidate c join _new_versions n using (applicant_id)
+            join _explained e on e.applicant_id = c.applicant_id and e.program_id = c.program_id""")
         new = con.execute("select applicant_id from _new_versions order by 1").fetchall()
         con.execute("commit")
     except Exception:
