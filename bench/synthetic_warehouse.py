@@ -69,7 +69,7 @@ def synthetic_applicants(n: int, seed: int = 1) -> list[dict]:
             "applicant_id": f"bench-{i:06d}", "name": f"Bench Applicant {i} (SAMPLE)", "email": f"bench{i}@example.org",
             "consent_to_email": True, "target_specialties": rng.sample(SPECIALTIES[:6], rng.choice([1, 1, 2, 3])),
             "step1_result": "pass", "step1_attempts": rng.choice([1, 1, 1, 2]),
-            "step2ck_score": int(rng.gauss(242, 14)), "step2ck_attempts": rng.choice([1, 1, 1, 2]),
+            "step2ck_score": min(285, max(190, int(rng.gauss(242, 14)))), "step2ck_attempts": rng.choice([1, 1, 1, 2]),
             "step3_passed": rng.random() < 0.3, "graduation_year": rng.randint(2012, 2026),
             "ecfmg_status": rng.choice(["certified", "certified", "pending"]),
             "ecfmg_expected_date": "2027-02-01", "visa_need": rng.choice(["none", "j1", "j1", "h1b", "either"]),

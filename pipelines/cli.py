@@ -167,6 +167,51 @@ def applicants_erase(applicant_id):
         click.echo(f"note: the intake file {counts['source_file']} still holds the profile; remove it at the source", err=True)
 
 
+@main.command()
+@click.argument("applicant_id")
+@click.option("--version", type=int, default=None, help="List version (default: the latest).")
+def rank(applicant_id, version):
+    """Print an applicant's ranked list as a table."""
+    from tabulate import tabulate
+
+    from scrapers import archive
+
+    con = archive.connect(_warehouse_path())
+    try:
+        try:
+            if version is None:
+                version = con.execute("select max(list_version) from app.list_versions where applicant_id = ?",
+                                      [applicant_id]).fetchone()[0]
+            rows = con.execute("""
+                select specialty_name, list_rank, tier, program_name, state, score, confidence,
+                       array_to_string(ask_program, ', ')
+                from app.ranked_lists where applicant_id = ? and list_version = ?
+                order by preference, list_rank""", [applicant_id, version]).fetchall()
+        except Exception as exc:
+            if "does not exist" in str(exc):
+                rows = []
+            else:
+                raise
+    finally:
+        con.close()
+    if not rows:
+        raise click.ClickException(f"no ranked list for {applicant_id!r}; run `smartpick run` first")
+    click.echo(f"List version {version} for {applicant_id} (scores rank programs; they are not match probabilities)")
+    click.echo(tabulate(rows, headers=["specialty", "#", "tier", "program", "state", "score", "confidence",
+                                       "ask the program"], maxcolwidths=[None, None, None, 48, None, None, None, 40]))
+
+
+@main.command()
+def status():
+    """Summarise the last refresh: when, counts, failures, checks."""
+    import dagster as dg
+
+    from pipelines.status import last_refresh_summary
+
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / "dagster_home"))
+    click.echo(last_refresh_summary(dg.DagsterInstance.get(), _warehouse_path()))
+
+
 def run_main_job() -> bool:
     import dagster as dg
 
@@ -174,7 +219,7 @@ def run_main_job() -> bool:
     from pipelines.status import print_summary
 
     defs = build_definitions()
-    job = defs.get_job_def("nightly_refresh")
+    job = defs.resolve_job_def("nightly_refresh")
     result = job.execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False)
     print_summary(defs, result)
     return result.success

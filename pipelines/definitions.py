@@ -4,17 +4,9 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.assets import ingest, publishing, scoring, warehouse
+from pipelines import jobs, schedules, sensors
 from pipelines.checks import ALL_CHECKS
 from pipelines.resources import applicants_from_env, scrape_from_env, smtp_from_env, warehouse_from_env
-
-nightly_refresh = dg.define_asset_job(
-    "nightly_refresh",
-    selection=dg.AssetSelection.all(),
-    description="Scrape, build the warehouse, check, score and publish: the whole main job.",
-    executor_def=dg.in_process_executor,
-    tags={"dagster/concurrency_key": "duckdb_writer"},
-)
-
 
 def build_definitions(**resource_overrides) -> dg.Definitions:
     """Tests and the CLI pass resources (a loopback sample web, a temporary DuckDB file) here."""
@@ -26,7 +18,9 @@ def build_definitions(**resource_overrides) -> dg.Definitions:
                 warehouse.warehouse_models, scoring.applicants, scoring.program_scores, scoring.ranked_lists,
                 publishing.applicant_reports, publishing.email_deliveries],
         asset_checks=ALL_CHECKS,
-        jobs=[nightly_refresh],
+        jobs=[jobs.nightly_refresh, jobs.applicant_refresh, jobs.crawl_by_state],
+        schedules=[schedules.nightly_schedule()],
+        sensors=[sensors.applicant_intake_sensor, sensors.ops_alert_on_failure],
         resources=resources,
     )
 

@@ -214,6 +214,8 @@ class DeliveryReport:
 def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] | None = None, progress=None) -> DeliveryReport:
     ensure_ledger(con)
     report = DeliveryReport()
+    if applicant_ids is not None and not applicant_ids:
+        return report
     # a run that died mid-send left 'sending' rows: maybe delivered, so never sent again automatically
     report.unknown = con.execute("update app.delivery_ledger set status = 'unknown', updated_at = now() "
                                  "where status = 'sending' returning 1").fetchall().__len__()

@@ -20,18 +20,30 @@ DEFAULT_SAMPLE_PORT = 8765
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file. One writer at a time: jobs run in process and runs are queued one at a time."""
+    """The DuckDB file. One writer at a time, across processes: a second writer waits on a file
+    lock beside the database instead of failing on DuckDB's own lock. Network work (fetching)
+    happens outside the lock, so partitions can crawl in parallel and take turns writing."""
 
     path: str = str(PROJECT_DIR / "data" / "smartpick.duckdb")
+    lock_timeout_s: float = 6 * 3600
+
+    @contextmanager
+    def lock(self):
+        from filelock import FileLock
+
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.path) + ".lock", timeout=self.lock_timeout_s):
+            yield
 
     @contextmanager
     def connect(self):
-        con = archive.connect(self.path)
-        try:
-            yield con
-        finally:
-            con.close()
-            archive.secure(self.path)
+        with self.lock():
+            con = archive.connect(self.path)
+            try:
+                yield con
+            finally:
+                con.close()
+                archive.secure(self.path)
 
 
 class ScrapeResource(dg.ConfigurableResource):

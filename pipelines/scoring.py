@@ -256,6 +256,8 @@ select * from final
 def build_lists(con, applicant_ids: list[str] | None = None, params: ScoringParams | None = None) -> dict:
     """A new list version only for applicants whose list changed (by content hash)."""
     ensure_schema(con)
+    if applicant_ids is not None and not applicant_ids:
+        return {"new_list_versions": 0, "changed_applicants": []}
     params = params or ScoringParams.for_today()
     flt = "" if applicant_ids is None else "and s.applicant_id in (select unnest($ids))"
     params_ = {"ids": applicant_ids} if applicant_ids is not None else {}

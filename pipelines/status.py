@@ -41,3 +41,40 @@ def print_summary(defs, result) -> None:
     failed = [e.event_specific_data.asset_check_key.name for e in checks if not e.event_specific_data.passed]
     click.echo(f"  checks: {len(checks) - len(failed)} passed, {len(failed)} failed {failed if failed else ''}")
     click.echo(f"  warehouse: {path}")
+
+
+def last_refresh_summary(instance, warehouse_path: str) -> str:
+    """Plain text for `smartpick status`, from the Dagster instance and the warehouse (never personal data)."""
+    import dagster as dg
+
+    lines = []
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name="nightly_refresh"), limit=1)
+    if not runs:
+        return "No nightly_refresh run recorded in this Dagster instance yet: run `make run` or start the schedule."
+    run = runs[0]
+    stats = instance.get_run_stats(run.run_id)
+    started = stats.start_time and __import__("datetime").datetime.fromtimestamp(stats.start_time).isoformat(timespec="seconds")
+    lines.append(f"last nightly_refresh: {run.status.value} (run {run.run_id}, started {started}, "
+                 f"{(stats.end_time or 0) - (stats.start_time or 0):.0f} s)")
+    checks = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    failed = [e.dagster_event.event_specific_data.asset_check_key.name for e in checks
+              if not e.dagster_event.event_specific_data.passed]
+    lines.append(f"checks: {len(checks) - len(failed)} passed, {len(failed)} failed" + (f" ({', '.join(failed)})" if failed else ""))
+    step_failures = [e.step_key for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)]
+    if step_failures:
+        lines.append(f"failed steps: {', '.join(step_failures)}")
+    con = archive.connect(warehouse_path)
+    try:
+        for label, n in table_counts(con):
+            lines.append(f"  {label:34s} {'-' if n is None else n}")
+        fails = con.execute("select coalesce(error_kind, 'http ' || status), count(*) from raw.fetch_log "
+                            "where run_id = ? and (error is not null) group by 1 order by 2 desc", [run.run_id]).fetchall()
+        lines.append("fetch failures this run: " + (", ".join(f"{k} {n}" for k, n in fails) if fails else "none"))
+        try:
+            ledger = con.execute("select status, count(*) from app.delivery_ledger group by 1 order by 1").fetchall()
+            lines.append("deliveries: " + ", ".join(f"{s} {n}" for s, n in ledger))
+        except Exception:
+            pass
+    finally:
+        con.close()
+    return "\n".join(lines)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 
 from scrapers import archive
 from scrapers.acgme import AcgmeScraper, LayoutChanged, parse_program_detail, parse_specialty_report
@@ -10,37 +11,58 @@ from scrapers.extract import extract_facts
 from scrapers.fetch import Fetcher
 
 
-def scrape_listings(con, fetcher: Fetcher, base_url: str, specialties: list[str] | None = None,
-                    run_id: str = "", progress=None) -> dict:
+@dataclass
+class ListingHarvest:
+    """Everything one listings refresh fetched, ready to be written in one short transaction."""
+
+    specialties: int = 0
+    items: list = field(default_factory=list)
+    listings: list = field(default_factory=list)
+    fetched: dict = field(default_factory=dict)
+    unchanged: list = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+
+
+def fetch_listings(fetcher: Fetcher, base_url: str, specialties: list[str] | None, known: dict,
+                   progress=None) -> ListingHarvest:
+    """Network only: no warehouse connection is held while ACGME is being asked."""
     scraper = AcgmeScraper(fetcher, base_url)
     form, form_res = scraper.search_form()
-    wanted = [s for s in form.specialties if not specialties or s in specialties]
     missing = set(specialties or []) - set(form.specialties)
     if missing:
         raise ValueError(f"specialties not offered by the ACGME form: {sorted(missing)}")
-    known = archive.known_validators(con, "acgme_detail")
-    items = [(form_res, "acgme_search", None, 0)]
-    listings, fetched, unchanged, errors = [], {}, [], Counter()
+    wanted = [s for s in form.specialties if not specialties or s in specialties]
+    h = ListingHarvest(specialties=len(wanted), items=[(form_res, "acgme_search", None, 0)])
     for spec in wanted:
         rows, results = scraper.search(form, spec)
-        items += [(r, "acgme_search", None, 0) for r in results]
+        h.items += [(r, "acgme_search", None, 0) for r in results]
         for row, res in scraper.details(rows, known):
-            items.append((res, "acgme_detail", row["program_id"], 1))
+            h.items.append((res, "acgme_detail", row["program_id"], 1))
             if progress:
                 progress(1)
             if res.not_modified:
-                unchanged.append(row["program_id"])
+                h.unchanged.append(row["program_id"])
             elif res.ok:
                 listing = parse_program_detail(res.text, res.requested_url)  # LayoutChanged stops the run
-                listings.append(listing.as_row())
-                fetched[res.requested_url] = (res.content_hash, res.fetched_at)
+                h.listings.append(listing.as_row())
+                h.fetched[res.requested_url] = (res.content_hash, res.fetched_at)
             else:
-                errors[res.error_kind] += 1
-    counts = archive.record_fetches(con, items, run_id)
-    archive.upsert_listings(con, listings, fetched)
-    archive.mark_listings_seen(con, unchanged)
-    return {"specialties": len(wanted), "listings_parsed": len(listings), "listings_unchanged": len(unchanged),
-            "detail_failures": sum(errors.values()), "failure_kinds": dict(errors), **counts}
+                h.errors[res.error_kind] += 1
+    return h
+
+
+def record_listings(con, h: ListingHarvest, run_id: str = "") -> dict:
+    counts = archive.record_fetches(con, h.items, run_id)
+    archive.upsert_listings(con, h.listings, h.fetched)
+    archive.mark_listings_seen(con, h.unchanged)
+    return {"specialties": h.specialties, "listings_parsed": len(h.listings), "listings_unchanged": len(h.unchanged),
+            "detail_failures": sum(h.errors.values()), "failure_kinds": dict(h.errors), **counts}
+
+
+def scrape_listings(con, fetcher: Fetcher, base_url: str, specialties: list[str] | None = None,
+                    run_id: str = "", progress=None) -> dict:
+    known = archive.known_validators(con, "acgme_detail")
+    return record_listings(con, fetch_listings(fetcher, base_url, specialties, known, progress), run_id)
 
 
 def scrape_reports(con, fetcher: Fetcher, base_url: str, specialties: list[str] | None = None, run_id: str = "") -> dict:
@@ -62,17 +84,39 @@ def scrape_reports(con, fetcher: Fetcher, base_url: str, specialties: list[str] 
     return {"report_rows": len(rows), "reports_failed": sum(1 for r, *_ in items if not (r.ok or r.not_modified))}
 
 
-def crawl_program_sites(con, fetcher: Fetcher, max_depth: int = 2, max_pages: int = 8,
-                        program_filter: str | None = None, params: list | None = None, run_id: str = "",
-                        progress=None) -> dict:
+@dataclass
+class CrawlPlan:
+    roots: dict
+    known: dict
+    bodies: dict
+
+
+def plan_crawl(con, program_filter: str | None = None, params: list | None = None) -> CrawlPlan:
+    """What to crawl and the validators and stored bodies a conditional crawl needs."""
     where = f"and ({program_filter})" if program_filter else ""
     roots = dict(con.execute(f"select program_id, website from raw.acgme_listings where website is not null {where}",
                              params or []).fetchall())
-    known = archive.known_validators(con, "program_site")
-    pages = crawl_sites(fetcher, roots, max_depth=max_depth, max_pages=max_pages, known=known,
-                        stored_body=lambda u: archive.stored_body(con, u), progress=progress)
+    known = {u: v for u, v in archive.known_validators(con, "program_site").items()}
+    rows = con.execute("""select p.url, b.body from raw.pages p join raw.bodies b using (content_hash)
+                          where p.source = 'program_site' and p.program_id in (select unnest(?))""", [list(roots)]).fetchall()
+    return CrawlPlan(roots, known, {u: bytes(b).decode("utf-8", errors="replace") for u, b in rows})
+
+
+def fetch_crawl(fetcher: Fetcher, plan: CrawlPlan, max_depth: int = 2, max_pages: int = 8, progress=None) -> list:
+    return crawl_sites(fetcher, plan.roots, max_depth=max_depth, max_pages=max_pages, known=plan.known,
+                       stored_body=plan.bodies.get, progress=progress)
+
+
+def record_crawl(con, plan: CrawlPlan, pages: list, run_id: str = "") -> dict:
     counts = archive.record_fetches(con, [(p.result, "program_site", p.program_id, p.depth) for p in pages], run_id)
-    return {"programs": len(roots), "pages_fetched": len(pages), **counts}
+    return {"programs": len(plan.roots), "pages_fetched": len(pages), **counts}
+
+
+def crawl_program_sites(con, fetcher: Fetcher, max_depth: int = 2, max_pages: int = 8,
+                        program_filter: str | None = None, params: list | None = None, run_id: str = "",
+                        progress=None) -> dict:
+    plan = plan_crawl(con, program_filter, params)
+    return record_crawl(con, plan, fetch_crawl(fetcher, plan, max_depth, max_pages, progress), run_id)
 
 
 def extract_pending(con, progress=None) -> dict:

@@ -5,7 +5,9 @@ import uuid
 import dagster as dg
 
 from pipelines.resources import ScrapeResource, WarehouseResource
-from scrapers import refresh
+from pipelines.progress import progress_bar
+from scrapers import archive, refresh
+from scrapers.acgme import AcgmeBlocked, LayoutChanged
 
 NETWORK_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
 
@@ -21,10 +23,20 @@ def _meta(counts: dict, con, table: str) -> dict:
                       "(conditional requests: unchanged detail pages are not re-parsed).")
 def acgme_listings(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
     with warehouse.connect() as con:
-        counts = refresh.scrape_listings(con, scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None,
-                                         run_id=context.run.run_id)
+        known = archive.known_validators(con, "acgme_detail")
+    try:
+        with progress_bar("ACGME detail pages") as bar:
+            harvest = refresh.fetch_listings(scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None, known, bar)
+    except (AcgmeBlocked, LayoutChanged) as exc:
+        # a human check or a changed site: retrying would hammer the site or fail the same way
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    with warehouse.connect() as con:
+        counts = refresh.record_listings(con, harvest, run_id=context.run.run_id)
         context.log.info(f"ACGME listings: {counts}")
-        return dg.MaterializeResult(metadata=_meta(counts, con, "raw.acgme_listings"))
+        preview = con.execute("select program_id, program_name, specialty, state, accreditation_status "
+                              "from raw.acgme_listings order by program_id limit 10").df()
+        return dg.MaterializeResult(metadata={**_meta(counts, con, "raw.acgme_listings"),
+                                              "preview": dg.MetadataValue.md(preview.to_markdown(index=False))})
 
 
 @dg.asset(key_prefix="raw", group_name="ingest", owners=["team:data-ops"], retry_policy=NETWORK_RETRY,
@@ -32,8 +44,11 @@ def acgme_listings(context: dg.AssetExecutionContext, scrape: ScrapeResource, wa
           description="Rows of ACGME's 'List of Programs by Specialty' PDF reports: the bulk cross-check of the listings.")
 def acgme_report_rows(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
     with warehouse.connect() as con:
-        counts = refresh.scrape_reports(con, scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None,
-                                        run_id=context.run.run_id)
+        try:
+            counts = refresh.scrape_reports(con, scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None,
+                                            run_id=context.run.run_id)
+        except (AcgmeBlocked, LayoutChanged) as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
         return dg.MaterializeResult(metadata=_meta(counts, con, "raw.acgme_report_rows"))
 
 
@@ -43,8 +58,11 @@ def acgme_report_rows(context: dg.AssetExecutionContext, scrape: ScrapeResource,
                       "failed fetches are logged in raw.fetch_log and keep the previous copy.")
 def pages(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
     with warehouse.connect() as con:
-        counts = refresh.crawl_program_sites(con, scrape.fetcher(), scrape.max_depth, scrape.max_pages_per_program,
-                                             run_id=context.run.run_id)
+        plan = refresh.plan_crawl(con)
+    with progress_bar("program pages") as bar:
+        found = refresh.fetch_crawl(scrape.fetcher(), plan, scrape.max_depth, scrape.max_pages_per_program, bar)
+    with warehouse.connect() as con:
+        counts = refresh.record_crawl(con, plan, found, run_id=context.run.run_id)
         context.log.info(f"program sites: {counts}")
         return dg.MaterializeResult(metadata=_meta(counts, con, "raw.pages"))
 

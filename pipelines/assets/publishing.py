@@ -14,7 +14,9 @@ from pipelines.resources import ApplicantsResource, SmtpResource, WarehouseResou
 def applicant_reports(context: dg.AssetExecutionContext, config: ApplicantSelection, warehouse: WarehouseResource,
                       applicants_cfg: ApplicantsResource):
     with warehouse.connect() as con:
-        ids = _ids(config) or [r[0] for r in con.execute("select distinct applicant_id from app.list_versions").fetchall()]
+        ids = _ids(config)
+        if ids is None:
+            ids = [r[0] for r in con.execute("select distinct applicant_id from app.list_versions").fetchall()]
         n = publishing.write_reports(con, Path(applicants_cfg.outputs_dir), ids)
     return dg.MaterializeResult(metadata={"reports_written": n})
 

@@ -11,13 +11,14 @@ from pipelines.resources import ApplicantsResource, WarehouseResource
 
 
 class ApplicantSelection(dg.Config):
-    """Empty: everyone. The intake sensor fills it with the IDs of new or changed profiles."""
+    """Everyone by default; the intake sensor sets everyone=False and names new or changed profiles."""
 
+    everyone: bool = True
     applicant_ids: list[str] = []
 
 
 def _ids(config: ApplicantSelection) -> list[str] | None:
-    return list(config.applicant_ids) or None
+    return None if config.everyone else list(config.applicant_ids)
 
 
 @dg.asset(key=["app", "applicants"], group_name="scoring", owners=["team:applicant-success"], kinds={"python", "duckdb"},

@@ -27,7 +27,8 @@ class SmartPickTranslator(DagsterDbtTranslator):
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     # dbt reads the warehouse path from its profile's env_var; this run's resource decides it.
     os.environ["SMARTPICK_DUCKDB"] = str(Path(warehouse.path).resolve())
-    yield from dbt.cli(["build"], context=context).stream()
+    with warehouse.lock():
+        yield from dbt.cli(["build"], context=context).stream()
 
 
 def dbt_resource() -> DbtCliResource:

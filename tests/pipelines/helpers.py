@@ -15,7 +15,7 @@ def definitions(server_url: str, db_path, **extra):
 
 
 def run_job(defs, instance, job="nightly_refresh", **kw):
-    return defs.get_job_def(job).execute_in_process(instance=instance, raise_on_error=False, **kw)
+    return defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False, **kw)
 
 
 def query(db_path, sql, params=None):
