@@ -1,5 +1,6 @@
 """Warehouse stage: the dbt project, every seed, model and snapshot an asset downstream of raw/*."""
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -28,7 +29,18 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     # dbt reads the warehouse path from its profile's env_var; this run's resource decides it.
     os.environ["SMARTPICK_DUCKDB"] = str(Path(warehouse.path).resolve())
     with warehouse.lock():
-        yield from dbt.cli(["build"], context=context).stream()
+        yield from dbt.cli(["build", *reference_vars()], context=context).stream()
+
+
+def reference_vars() -> list[str]:
+    """Users may point at their own copy of the NRMP tables (same columns) instead of the shipped seeds."""
+    own = {var: os.environ[env] for var, env in (("charting_outcomes_path", "SMARTPICK_CHARTING_OUTCOMES_CSV"),
+                                                 ("img_match_rates_path", "SMARTPICK_MATCH_RATES_CSV"))
+           if os.environ.get(env)}
+    for path in own.values():
+        if not Path(path).is_file():
+            raise dg.Failure(f"reference table {path} does not exist", allow_retries=False)
+    return ["--vars", json.dumps(own)] if own else []
 
 
 def dbt_resource() -> DbtCliResource:

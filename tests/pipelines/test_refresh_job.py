@@ -128,3 +128,32 @@ def test_readme_analyst_queries_run_as_written(first_run):
     assert len(queries) >= 5
     for q in queries:
         query(db, q)  # raises on any error
+
+
+def test_reference_figures_load_from_a_user_supplied_path(first_run, tmp_path):
+    import csv
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    server, db, *_ = first_run
+    project = Path(__file__).resolve().parents[2] / "dbt_project"
+    rows = list(csv.DictReader((project / "seeds" / "nrmp_charting_outcomes_2026_non_us_img.csv").open()))
+    for r in rows:
+        if r["specialty"] == "Pediatrics":
+            r["img_matched"], r["img_not_matched"] = "100", "300"
+    own = tmp_path / "my_charting_outcomes.csv"
+    with own.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(Path(db).read_bytes())
+    env = {**os.environ, "SMARTPICK_DUCKDB": str(copy)}
+    dbt = str(Path(sys.executable).parent / "dbt")
+    res = subprocess.run([dbt, "build", "--profiles-dir", str(project), "--select", "+dim_specialties",
+                          "--vars", json.dumps({"charting_outcomes_path": str(own)})],
+                         cwd=project, env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-2000:]
+    assert query(copy, "select img_match_rate from marts.dim_specialties where specialty_name = 'Pediatrics'")[0][0] == 0.25
