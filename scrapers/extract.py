@@ -57,8 +57,8 @@ IMG = re.compile(r"\binternational medical graduates?\b|\bimgs?\b|\bforeign medi
                  r"|\bgraduates of (?:foreign|international|non-u\.?s\.?) (?:medical )?schools\b|\bnon-u\.?s\.? (?:medical )?graduates\b", re.I)
 IMG_POS = re.compile(r"\b(?:welcome\w*|encourag\w*|accept\w*|consider\w*|eligible|may apply|can apply|are invited|invite|yes|review\w*|interview\w*)\b", re.I)
 IMG_ONLY_US = re.compile(r"\bonly (?:accept )?(?:graduates|applicants) (?:of|from) (?:lcme|u\.?s\.?|us|american|accredited)", re.I)
-YES = re.compile(r"\?\s*(?:yes|absolutely|we do\b(?!\s*not)|certainly)\b", re.I)
-NO = re.compile(r"\?\s*(?:no|no,|no\.|unfortunately|we do not|we don't|sorry)\b", re.I)
+YES = re.compile(r"\?\s*(?:a[:.)]\s*|answer:\s*)?(?:yes|absolutely|we do\b(?!\s*not)|certainly)\b", re.I)
+NO = re.compile(r"\?\s*(?:a[:.)]\s*|answer:\s*)?(?:no|no,|no\.|unfortunately|we do not|we don't|sorry)\b", re.I)
 
 TIMING = {
     "application": re.compile(r"\b(?:at|by) the time (?:of|you submit) (?:your |the )?(?:application|applying)|\b(?:prior to|before|upon) (?:submitting |you )?(?:an |your |the )?(?:application|applying|apply)\b|\bto apply\b|\bapplication deadline\b|\bwhen (?:you )?apply", re.I),
@@ -96,7 +96,7 @@ def _num(tok: str) -> int:
 
 
 def clauses(sentence: str) -> list[str]:
-    parts = re.split(r";|(?<=[a-z0-9)])\.\s+|,\s*(?=(?:but|however|although|though|otherwise|whereas|while|and (?:we|do|does|will|is|are|the program))\b)"
+    parts = re.split(r";|(?<=[a-z0-9)])\.\s+(?-i:(?=[A-Z0-9]))|,\s*(?=(?:but|however|although|though|otherwise|whereas|while|and (?:we|do|does|will|is|are|the program))\b)"
                      r"|\s+(?=(?:but|however|although|though|otherwise|whereas)\b)|\s+and\s+(?=(?:we|do|does|will|cannot|can't|is|are|the program|our)\b)",
                      sentence, flags=re.I)
     return [p.strip() for p in parts if p and p.strip()]
@@ -119,9 +119,13 @@ def _visa(sent: str, col: _Collector, page_mentions_j1: bool, generic_negatives:
     question = sent.split("?")[0] if "?" in sent else None
     if question is not None and (qa_yes or qa_no) and (J1.search(question) or H1B.search(question)):
         value = bool(qa_yes)
+        answer = sent.split("?")[-1]
+        # "Do you sponsor J-1 or H-1B? We do not sponsor visas." is a generic no: a J-1 the same page
+        # says it accepts (ECFMG-sponsored) outranks it; H-1B stays no.
+        generic_no = not value and J1.search(question) and H1B.search(question) and not (J1.search(answer) or H1B.search(answer))
         if VISA_POS.search(question) or re.search(r"\b(?:train|come)\b.*\bon an?\b", question, re.I):
             if J1.search(question):
-                col.add("sponsors_j1", value, sent, 2)
+                col.add("sponsors_j1", value, sent, 0 if generic_no else 2)
             if H1B.search(question):
                 col.add("sponsors_h1b", value, sent, 2)
                 if value and STEP3.search(sent):
@@ -206,13 +210,16 @@ def _scores(sent: str, col: _Collector) -> None:
 
 
 def _attempts(sent: str, col: _Collector) -> None:
-    if not ATTEMPT_CTX.search(sent) or SOFT.search(sent) or CONDITIONAL.search(sent.split("?")[-1]):
+    if not ATTEMPT_CTX.search(sent) or SOFT.search(sent):
         return
     s = sent
+    # licensure limits ("will not issue a license if a Step was taken more than three times") are rules too
     m = re.search(rf"\b(?:more than|over)\s+{_N}\s+(?:times|attempts)\b[^.]*\b(?:not eligible|ineligible|not licensable|cannot|will not|not be considered)"
-                  rf"|\b(?:not eligible|ineligible|not licensable)\b[^.]*\b(?:more than|over)\s+{_N}\s+(?:times|attempts)", s, re.I)
+                  rf"|\b(?:not eligible|ineligible|not licensable|not (?:issue|grant) (?:a |an )?(?:medical )?licen[cs]e|cannot be licensed)\b[^.]*\b(?:more than|over)\s+{_N}\s+(?:times|attempts)", s, re.I)
     if m:
         col.add("max_attempts", _num(m.group(1) or m.group(2)), sent)
+        return
+    if CONDITIONAL.search(sent.split("?")[-1]):
         return
     m = re.search(rf"\b(?:maximum|max\.?|no more than|not more than|at most|limit of|up to|within)\s+(?:of\s+)?{_N}\s+(?:attempts|tries|sittings)\b"
                   rf"|\b{_N}\s+attempts\s+(?:or (?:fewer|less)|maximum|max)\b", s, re.I)
@@ -240,6 +247,8 @@ def _attempts(sent: str, col: _Collector) -> None:
 
 
 def _yog(sent: str, col: _Collector) -> None:
+    sent_ = sent
+    sent = IMG.sub("IMG", sent)  # "international medical graduates" says nothing about graduation year
     if not GRAD.search(sent) or SOFT.search(sent) or re.search(r"\bexceptions?\b|\bexperience within\b", sent, re.I):
         return
     m = re.search(rf"\b(?:within|no more than|not more than|less than|fewer than|maximum of|up to|no later than|last|past)\s+(?:the\s+)?(?:last\s+|past\s+)?{_N}\s+years?\b"
@@ -254,7 +263,7 @@ def _yog(sent: str, col: _Collector) -> None:
         return
     n = _num(next(g for g in m.groups() if g))
     if 1 <= n <= 20:
-        col.add("yog_max_years", n, sent)
+        col.add("yog_max_years", n, sent_)
 
 
 def _usce(sent: str, col: _Collector) -> None:
@@ -263,8 +272,8 @@ def _usce(sent: str, col: _Collector) -> None:
     mention = USCE.search(sent) or re.search(r"\bclinical experience in the u\.?s\b", sent, re.I)
     if not mention:
         return
-    body = sent.split("?", 1)[1] if question else sent
-    if NOT_REQ.search(sent) or (qa_no and re.search(r"\bneed|\brequire", question, re.I) and not re.search(r"\bmonths?\b", body, re.I)):
+    body = sent.split("?")[-1] if question else sent
+    if NOT_REQ.search(sent) or (qa_no and re.search(r"\bneed|\brequire|\bmandatory", question, re.I) and not re.search(r"\bmonths?\b", body, re.I)):
         col.add("usce_required", False, sent, 2)
         return
     if SOFT.search(body) or CONDITIONAL.search(body) or re.search(r"\bobservership", body, re.I) and not REQ.search(body):
@@ -297,12 +306,17 @@ def _accepts(sent: str, col: _Collector) -> None:
     if not IMG.search(sent):
         return
     question = sent.split("?")[0] if "?" in sent else None
-    if question is not None and IMG.search(question) and re.search(r"\baccept|\bconsider|\bapply|\beligible|\btake\b", question, re.I):
+    if question is not None and IMG.search(question) and re.search(r"\baccept|\bconsider|\bapply|\beligible|\btake\b|\btaken\b|\binterview", question, re.I):
         if YES.search(sent):
             col.add("accepts_imgs", True, sent, 2)
             return
         if NO.search(sent):
             col.add("accepts_imgs", False, sent, 2)
+            return
+    if question is not None and IMG.search(question) and re.search(r"\brequirements?\b", question, re.I):
+        answer = sent.split("?")[-1]
+        if answer.strip() and not NEG.search(answer) and not NO.search(sent):
+            col.add("accepts_imgs", True, sent, 1)  # requirements addressed to IMGs: they are considered
             return
     for cl in clauses(sent.split("?", 1)[1] if question else sent):
         if not IMG.search(cl):

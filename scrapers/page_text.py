@@ -16,7 +16,7 @@ _DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": 
                          "\u2212": "-", "\u00a0": " ", "\u2019": "'", "\u2018": "'", "\u201c": '"',
                          "\u201d": '"', "\u2265": ">=", "\u00ac": " ", "\u2022": "\n"})
 _BULLET = re.compile(r"^\s*(?:[\u2022\u25cf\u25aa\u25e6*\-\u2013\u00b7o]\s+|\d{1,2}[.)]\s+|[a-z][.)]\s+)")
-_ABBREV = re.compile(r"\b(?:U\.S|U\.K|Dr|Mr|Ms|Mrs|e\.g|i\.e|etc|vs|No|St|Jr|Sr|approx|incl|Ph\.D|M\.D|D\.O)\.$", re.I)
+_ABBREV = re.compile(r"\b(?:U\.S|U\.K|Dr|Mr|Ms|Mrs|e\.g|i\.e|etc|vs|St|Jr|Sr|approx|incl|Ph\.D|M\.D|D\.O)\.$", re.I)
 
 
 def normalize(text: str) -> str:
@@ -63,6 +63,8 @@ def split_sentences(line: str) -> list[str]:
     for m in re.finditer(r"[.!?](?=\s+[\"'(]?[A-Z0-9])", line):
         if m.group() == "." and _ABBREV.search(line[start:m.end()]):
             continue
+        if line[max(0, m.end() - 3):m.end()].lower() == "no." and line[m.end():].lstrip()[:1].isdigit():
+            continue  # "No. 5" is a number, not an answer
         parts.append(line[start:m.end()].strip())
         start = m.end()
     parts.append(line[start:].strip())
@@ -77,10 +79,15 @@ def sentences(lines: list[str]) -> list[str]:
     out, i = [], 0
     while i < len(flat):
         s = flat[i]
-        if s.endswith("?") and i + 1 < len(flat) and not flat[i + 1].endswith("?"):
-            out.append(f"{s} {flat[i + 1]}")
-            i += 2
-            continue
+        if s.endswith("?"):
+            # a FAQ item may ask two questions before one answer: keep them with it
+            j = i + 1
+            while j < len(flat) and flat[j].endswith("?") and j - i < 3:
+                j += 1
+            if j < len(flat) and not flat[j].endswith("?"):
+                out.append(" ".join(flat[i:j + 1]))
+                i = j + 1
+                continue
         out.append(s)
         i += 1
     return out

@@ -31,6 +31,12 @@ def facts(name):
     ("ecfmg_by_start.html", {"ecfmg_required_by": "start"}),
     ("ecfmg_by_rank.txt", {"ecfmg_required_by": "rank", "accepts_imgs": None}),
     ("no_imgs.html", {"accepts_imgs": False}),
+    ("licensure_attempts_limit.txt", {"max_attempts": 3}),
+    ("faq_two_questions_one_answer.html", {"accepts_imgs": True}),
+    ("faq_q_a_prefix.txt", {"accepts_imgs": True}),
+    ("img_requirements_question.html", {"accepts_imgs": True, "ecfmg_required_by": "start"}),
+    ("generic_no_but_accepts_j1.html", {"sponsors_j1": True, "sponsors_h1b": False}),
+    ("citizens_abbreviation.html", {"sponsors_j1": True, "sponsors_h1b": None}),
 ])
 def test_fixture_phrasings(name, expected):
     got = facts(name)
