@@ -5,12 +5,10 @@ default 8 workers and no pacing for the loopback host. Usage: python bench/bench
 """
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 
+from bench.sample_web_process import served_sample_web
 from scrapers.crawl import crawl_sites
 from scrapers.extract import extract_facts
 from scrapers.fetch import FetchConfig, Fetcher
@@ -27,24 +25,8 @@ def extraction_rate(size: int = 1000) -> tuple[int, float]:
     return len(pages), len(pages) / (time.perf_counter() - t0)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def crawl_rate(size: int) -> tuple[int, float, float]:
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "sample-web", "serve", "--size", str(size),
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/robots.txt", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with served_sample_web(size) as base:
         web = SampleWeb(size)
         roots = {p.program_id: base + p.website_root for p in web.programs if p.website_root}
         fetcher = Fetcher(FetchConfig(min_interval_s=0.0, allow_private=("127.0.0.1",), workers=8))
@@ -57,9 +39,6 @@ def crawl_rate(size: int) -> tuple[int, float, float]:
         second = crawl_sites(fetcher, roots, known=known, stored_body=lambda u: None)
         rerun = time.perf_counter() - t0
         return ok, ok / first, len(second) / rerun
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 if __name__ == "__main__":

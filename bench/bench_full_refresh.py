@@ -9,21 +9,13 @@ from __future__ import annotations
 import csv
 import os
 import resource
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from bench.sample_web_process import served_sample_web
 from bench.synthetic_warehouse import synthetic_applicants
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main():
@@ -38,16 +30,12 @@ def main():
         w.writeheader()
         for r in rows:
             w.writerow({k: ";".join(v) if isinstance(v, list) else ("" if v is None else v) for k, v in r.items()})
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "sample-web", "serve", "--size", str(programs),
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/robots.txt", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    with served_sample_web(programs) as base:
+        run_twice(tmp, base, intake)
+    print(f"warehouse: {tmp / 'smartpick.duckdb'} ({(tmp / 'smartpick.duckdb').stat().st_size / 1e6:,.0f} MB)")
+
+
+def run_twice(tmp: Path, base: str, intake: Path) -> None:
     os.environ.update({"SMARTPICK_ACGME_BASE_URL": base, "SMARTPICK_DUCKDB": str(tmp / "smartpick.duckdb"),
                        "SMARTPICK_INTAKE_DIR": str(intake), "SMARTPICK_OUTPUTS_DIR": str(tmp / "outputs"),
                        "SMARTPICK_OUTBOX_DIR": str(tmp / "outputs" / "outbox"), "DAGSTER_HOME": str(tmp / "home")})
@@ -57,32 +45,27 @@ def main():
 
     from pipelines.definitions import build_definitions
 
-    try:
-        for label in ("first refresh", "second refresh, nothing changed"):
-            defs = build_definitions()
-            t0 = time.perf_counter()
-            result = defs.resolve_job_def("nightly_refresh").execute_in_process(instance=dg.DagsterInstance.get(),
-                                                                                 raise_on_error=False)
-            secs = time.perf_counter() - t0
-            meta = {}
-            for e in result.get_asset_materialization_events():
-                m = e.event_specific_data.materialization
-                meta[m.asset_key.to_user_string()] = {k: v.value for k, v in m.metadata.items()
-                                                      if k in ("listings_parsed", "listings_unchanged", "pages_fetched",
-                                                               "new_or_changed", "unchanged", "pages_parsed", "sent",
-                                                               "pairs", "new_list_versions")}
-            own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            print(f"{label}: {'ok' if result.success else 'FAILED'} in {secs / 60:.1f} min; peak RSS {own:,.0f} MB "
-                  f"(largest child process, dbt or the sample web: {kids:,.0f} MB)")
-            for key in ("raw/acgme_listings", "raw/pages", "raw/program_facts", "app/program_scores",
-                        "app/ranked_lists", "outputs/email_deliveries"):
-                print(f"    {key}: {meta.get(key)}")
-            sys.stdout.flush()
-    finally:
-        server.terminate()
-        server.wait()
-    print(f"warehouse: {tmp / 'smartpick.duckdb'} ({(tmp / 'smartpick.duckdb').stat().st_size / 1e6:,.0f} MB)")
+    for label in ("first refresh", "second refresh, nothing changed"):
+        defs = build_definitions()
+        t0 = time.perf_counter()
+        result = defs.resolve_job_def("nightly_refresh").execute_in_process(instance=dg.DagsterInstance.get(),
+                                                                             raise_on_error=False)
+        secs = time.perf_counter() - t0
+        meta = {}
+        for e in result.get_asset_materialization_events():
+            m = e.event_specific_data.materialization
+            meta[m.asset_key.to_user_string()] = {k: v.value for k, v in m.metadata.items()
+                                                  if k in ("listings_parsed", "listings_unchanged", "pages_fetched",
+                                                           "new_or_changed", "unchanged", "pages_parsed", "sent",
+                                                           "pairs", "new_list_versions")}
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"{label}: {'ok' if result.success else 'FAILED'} in {secs / 60:.1f} min; peak RSS {own:,.0f} MB "
+              f"(largest child process, dbt or the sample web: {kids:,.0f} MB)")
+        for key in ("raw/acgme_listings", "raw/pages", "raw/program_facts", "app/program_scores",
+                    "app/ranked_lists", "outputs/email_deliveries"):
+            print(f"    {key}: {meta.get(key)}")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
