@@ -1,6 +1,6 @@
 # Two commands: `make run` (the whole main job on the embedded sample web) and `make test`.
 # A fresh machine has Python 3.11 and make: uv is bootstrapped into .tools/ from PyPI.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 UV_VERSION ?= 0.13.9
 UV := .tools/bin/uv
 VENV := .venv
