@@ -4,6 +4,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines import publishing
+from pipelines.progress import progress_bar
 from pipelines.assets.scoring import ApplicantSelection, _ids, ranked_lists
 from pipelines.resources import ApplicantsResource, SmtpResource, WarehouseResource
 
@@ -28,8 +29,8 @@ def applicant_reports(context: dg.AssetExecutionContext, config: ApplicantSelect
                       "are not sent again, failed sends are retried on the next run.")
 def email_deliveries(context: dg.AssetExecutionContext, config: ApplicantSelection, warehouse: WarehouseResource,
                      smtp: SmtpResource):
-    with warehouse.connect() as con:
-        report = publishing.deliver(con, smtp.mailer(), smtp.from_addr, smtp.opt_out_address, _ids(config))
+    with warehouse.connect() as con, progress_bar("emails") as bar:
+        report = publishing.deliver(con, smtp.mailer(), smtp.from_addr, smtp.opt_out_address, _ids(config), bar)
     if report.failed:
         context.log.warning(f"{report.failed} send(s) failed; they are retried on the next run")
     if report.unknown:
