@@ -175,7 +175,7 @@ def intake(con, paths: list[Path]) -> dict:
     erased = {r[0] for r in con.execute("select email_hash from app.erased_applicants").fetchall()}
     counts = {"valid": 0, "updated": 0, "unchanged": 0, "quarantined": 0, "skipped_erased": 0, "changed_ids": []}
     now = dt.datetime.now(dt.timezone.utc)
-    for path in paths:
+    for path in (Path(p).resolve() for p in paths):
         for raw_text, parsed in read_profiles(path):
             if isinstance(parsed, str):
                 reasons = [parsed]

@@ -135,7 +135,7 @@ def applicants_add(files):
     try:
         counts = store.intake(con, paths)
         bad = con.execute("select source_file, reasons from app.applicant_quarantine where source_file in (select unnest(?))",
-                          [[str(p) for p in paths]]).fetchall()
+                          [[str(p.resolve()) for p in paths]]).fetchall()
     finally:
         con.close()
     click.echo(f"stored {counts['valid']} new, {counts['updated']} updated, {counts['unchanged']} unchanged; "

@@ -13,6 +13,10 @@ COUNTS = [
     ("programs in dim_programs", "marts.dim_programs"),
     ("programs with features", "marts.fct_program_img_features"),
     ("policy changes recorded", "marts.fct_program_policy_changes"),
+    ("applicants stored", "app.applicants"),
+    ("profiles in quarantine", "app.applicant_quarantine"),
+    ("ranked list versions", "app.list_versions"),
+    ("emails sent (all runs)", "app.delivery_ledger where status = 'sent'"),
 ]
 
 
@@ -41,6 +45,7 @@ def print_summary(defs, result) -> None:
     failed = [e.event_specific_data.asset_check_key.name for e in checks if not e.event_specific_data.passed]
     click.echo(f"  checks: {len(checks) - len(failed)} passed, {len(failed)} failed {failed if failed else ''}")
     click.echo(f"  warehouse: {path}")
+    click.echo(f"  outbox: {resolved(defs.resources['smtp'].outbox_dir)} (when no SMTP host is set)")
 
 
 def last_refresh_summary(instance, warehouse_path: str) -> str:
