@@ -173,6 +173,8 @@ def intake(con, paths: list[Path]) -> dict:
     """Store valid profiles (insert or update), quarantine invalid ones whole with their reasons."""
     ensure_schema(con)
     erased = {r[0] for r in con.execute("select email_hash from app.erased_applicants").fetchall()}
+    known = dict(con.execute("select applicant_id, profile_hash from app.applicants").fetchall())
+    upserts: dict = {}  # applicant_id -> row; a later file wins over an earlier one
     counts = {"valid": 0, "updated": 0, "unchanged": 0, "quarantined": 0, "skipped_erased": 0, "changed_ids": []}
     now = dt.datetime.now(dt.timezone.utc)
     for path in (Path(p).resolve() for p in paths):
@@ -195,17 +197,21 @@ def intake(con, paths: list[Path]) -> dict:
                 continue
             data = profile.model_dump(mode="json")
             phash = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-            prev = con.execute("select profile_hash from app.applicants where applicant_id = ?", [profile.applicant_id]).fetchone()
-            if prev and prev[0] == phash:
+            prev = known.get(profile.applicant_id)
+            if prev == phash:
                 counts["unchanged"] += 1
                 continue
-            cols = list(data) + ["profile_hash", "source_file", "received_at", "updated_at"]
-            vals = [data[c] for c in data] + [phash, str(path), now, now]
-            sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("applicant_id", "received_at"))
-            con.execute(f"insert into app.applicants ({', '.join(cols)}) values ({', '.join('?' * len(cols))}) "
-                        f"on conflict (applicant_id) do update set {sets}", vals)
+            known[profile.applicant_id] = phash
+            upserts[profile.applicant_id] = [data[c] for c in data] + [phash, str(path), now, now]
             counts["updated" if prev else "valid"] += 1
             counts["changed_ids"].append(profile.applicant_id)
+    if upserts:
+        from scrapers.archive import insert_frame
+
+        cols = list(ApplicantProfile.model_fields) + ["profile_hash", "source_file", "received_at", "updated_at"]
+        sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("applicant_id", "received_at"))
+        insert_frame(con, f"insert into app.applicants ({', '.join(cols)}) select * from {{rows}} "
+                          f"on conflict (applicant_id) do update set {sets}", list(upserts.values()), cols)
     return counts
 
 
