@@ -101,6 +101,9 @@ def write_reports(con, outputs: Path, applicant_ids: list[str]) -> int:
         version = con.execute("select max(list_version) from app.list_versions where applicant_id = ?", [aid]).fetchone()[0]
         if version is None:
             continue
+        folder = outputs / "reports" / aid
+        if (folder / f"list-v{version}.csv").exists() and (folder / f"list-v{version}.html").exists():
+            continue  # list versions never change once written
         ctx = list_context(con, aid, version)
         folder = private_dir(private_dir(outputs / "reports") / aid)
         write_private(folder / f"list-v{version}.csv", list_csv(ctx))
