@@ -114,7 +114,7 @@ class _Collector:
             self.best[name] = (strength, Fact(value, sentence, self.url))
 
 
-def _visa(sent: str, col: _Collector, page_mentions_j1: bool, generic_negatives: list) -> None:
+def _visa(sent: str, col: _Collector, generic_negatives: list) -> None:
     qa_yes, qa_no = YES.search(sent), NO.search(sent)
     question = sent.split("?")[0] if "?" in sent else None
     if question is not None and (qa_yes or qa_no) and (J1.search(question) or H1B.search(question)):
@@ -338,7 +338,7 @@ def extract_facts(content: str, url: str | None = None, is_html: bool = True) ->
     for s in sents:
         if len(s) > 1200:
             continue
-        _visa(s, col, page_mentions_j1, generic_negatives)
+        _visa(s, col, generic_negatives)
         _scores(s, col)
         _attempts(s, col)
         _yog(s, col)

@@ -110,7 +110,7 @@ def _date(rng: random.Random, start_year: int, end_year: int) -> str:
 
 def _draw_facts(rng: random.Random) -> dict:
     accepts = rng.choices([True, False, None], [0.72, 0.08, 0.20])[0]
-    f = {k: None for k in phrasing_fields()}
+    f = {k: None for k in FACT_FIELDS}
     f["accepts_imgs"] = accepts
     if accepts is False:
         f["sponsors_j1"] = rng.choice([None, False])
@@ -140,10 +140,6 @@ def _draw_facts(rng: random.Random) -> dict:
         f["usce_required"] = False
     f["ecfmg_required_by"] = rng.choices(["application", "rank", "start", None], [0.12, 0.12, 0.2, 0.56])[0]
     return f
-
-
-def phrasing_fields():
-    return FACT_FIELDS
 
 
 def _statements(facts: dict, rng: random.Random) -> list[Statement]:
