@@ -59,9 +59,11 @@ def run_twice(tmp: Path, base: str, intake: Path) -> None:
                                                            "new_or_changed", "unchanged", "pages_parsed", "sent",
                                                            "pairs", "new_list_versions")}
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"{label}: {'ok' if result.success else 'FAILED'} in {secs / 60:.1f} min; peak RSS {own:,.0f} MB "
-              f"(largest child process, dbt or the sample web: {kids:,.0f} MB)")
+        print(f"{label}: {'ok' if result.success else 'FAILED'} in {secs / 60:.1f} min; "
+              f"peak RSS of the Dagster process so far {own:,.0f} MB")
+        steps = {e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.all_events
+                 if e.event_type_value == "STEP_SUCCESS" and "_expectations" not in e.step_key}
+        print("    steps: " + ", ".join(f"{k} {v:.0f}s" for k, v in steps.items() if v >= 1))
         for key in ("raw/acgme_listings", "raw/pages", "raw/program_facts", "app/program_scores",
                     "app/ranked_lists", "outputs/email_deliveries"):
             print(f"    {key}: {meta.get(key)}")
