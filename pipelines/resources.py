@@ -26,6 +26,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str = str(PROJECT_DIR / "data" / "smartpick.duckdb")
     lock_timeout_s: float = 6 * 3600
+    memory_limit: str = ""  # e.g. "4GB"; empty: DuckDB's default (80% of RAM)
 
     @contextmanager
     def lock(self):
@@ -38,7 +39,7 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def connect(self):
         with self.lock():
-            con = archive.connect(self.path)
+            con = archive.connect(self.path, self.memory_limit or None)
             try:
                 yield con
             finally:
@@ -112,7 +113,8 @@ def scrape_from_env() -> ScrapeResource:
 
 
 def warehouse_from_env() -> WarehouseResource:
-    return WarehouseResource(path=_env("SMARTPICK_DUCKDB", str(PROJECT_DIR / "data" / "smartpick.duckdb")))
+    return WarehouseResource(path=_env("SMARTPICK_DUCKDB", str(PROJECT_DIR / "data" / "smartpick.duckdb")),
+                             memory_limit=_env("SMARTPICK_DUCKDB_MEMORY_LIMIT", ""))
 
 
 class ApplicantsResource(dg.ConfigurableResource):

@@ -59,10 +59,11 @@ def secure(path: str | os.PathLike) -> None:
             os.chmod(f, 0o600)
 
 
-def connect(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+def connect(path: str | os.PathLike, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """DuckDB takes up to 80% of RAM by default; a limit makes it spill to disk instead."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(p))
+    con = duckdb.connect(str(p), config={"memory_limit": memory_limit} if memory_limit else {})
     secure(p)
     ensure_schema(con)
     return con
