@@ -127,6 +127,7 @@ def ensure_schema(con) -> None:
 
 
 def email_hash(email: str) -> str:
+    """One-way hash kept for erased applicants; SQL computes the same as sha256(lower(trim(email)))."""
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 

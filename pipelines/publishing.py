@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import email.policy
-import hashlib
 import io
 import os
 import re
@@ -22,7 +21,6 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from pipelines.applicants import email_hash
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), undefined=StrictUndefined,
                         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -201,10 +199,6 @@ def ensure_ledger(con) -> None:
     con.execute(LEDGER_DDL)
 
 
-def delivery_id(applicant_id: str, version: int) -> str:
-    return hashlib.sha256(f"{applicant_id}|{version}".encode()).hexdigest()[:24]
-
-
 @dataclass
 class DeliveryReport:
     sent: int = 0
@@ -224,25 +218,29 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
                                  "where status = 'sending' returning 1").fetchall().__len__()
     flt = "" if applicant_ids is None else "and a.applicant_id in (select unnest($ids))"
     prm = {} if applicant_ids is None else {"ids": applicant_ids}
-    latest = con.execute(f"""
-        select a.applicant_id, a.email, a.consent_to_email, v.list_version
+    # one set-based pass: the latest list of each applicant becomes a pending delivery (once), unless
+    # there is no consent or the address was erased; older undelivered versions are superseded
+    con.execute(f"""
+        create or replace temp table _latest as
+        select a.applicant_id, a.consent_to_email, sha256(lower(trim(a.email))) as email_hash, v.list_version,
+               left(sha256(a.applicant_id || '|' || v.list_version::varchar), 24) as delivery_id
         from app.applicants a
         join (select applicant_id, max(list_version) as list_version from app.list_versions group by 1) v using (applicant_id)
-        where true {flt} order by a.applicant_id""", prm).fetchall()
-    erased = {r[0] for r in con.execute("select email_hash from app.erased_applicants").fetchall()}
-    for aid, addr, consent, version in latest:
-        if not consent:
-            report.skipped_no_consent += 1
-            continue
-        if email_hash(addr) in erased:
-            report.skipped_erased += 1
-            continue
-        did = delivery_id(aid, version)
-        con.execute("""insert into app.delivery_ledger values (?, ?, ?, ?, 'pending', 0, null, now(), now(), null)
-                       on conflict (delivery_id) do nothing""", [did, aid, email_hash(addr), version])
-        # an older version not yet delivered is replaced by this one
-        con.execute("update app.delivery_ledger set status = 'superseded', updated_at = now() "
-                    "where applicant_id = ? and list_version < ? and status in ('pending', 'failed')", [aid, version])
+        where true {flt}""", prm)
+    report.skipped_no_consent, report.skipped_erased = con.execute("""
+        select count(*) filter (where not consent_to_email),
+               count(*) filter (where consent_to_email and email_hash in (select email_hash from app.erased_applicants))
+        from _latest""").fetchone()
+    con.execute("""
+        insert into app.delivery_ledger
+        select delivery_id, applicant_id, email_hash, list_version, 'pending', 0, null, now(), now(), null
+        from _latest
+        where consent_to_email and email_hash not in (select email_hash from app.erased_applicants)
+        on conflict (delivery_id) do nothing""")
+    con.execute("""
+        update app.delivery_ledger l set status = 'superseded', updated_at = now()
+        from _latest n
+        where l.applicant_id = n.applicant_id and l.list_version < n.list_version and l.status in ('pending', 'failed')""")
     due = con.execute(f"""
         select l.delivery_id, l.applicant_id, l.list_version, l.attempts from app.delivery_ledger l
         join app.applicants a using (applicant_id)

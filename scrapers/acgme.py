@@ -249,6 +249,6 @@ class AcgmeScraper:
         reqs = [dict(url=r["detail_url"], referer=self.search_url, **known.get(r["detail_url"], {})) for r in rows]
         return list(zip(rows, self.fetcher.fetch_many(reqs)))
 
-    def report(self, form: SearchForm, specialty: str) -> FetchResult:
+    def report(self, form: SearchForm, specialty: str, known: dict | None = None) -> FetchResult:
         url = f"{self.base_url}{REPORT_PATH}?specialtyId={form.specialties[specialty]}"
-        return self._get(url, accept=("application/pdf",))
+        return self._get(url, accept=("application/pdf",), **(known or {}).get(url, {}))

@@ -68,9 +68,10 @@ def scrape_listings(con, fetcher: Fetcher, base_url: str, specialties: list[str]
 def scrape_reports(con, fetcher: Fetcher, base_url: str, specialties: list[str] | None = None, run_id: str = "") -> dict:
     scraper = AcgmeScraper(fetcher, base_url)
     form, _ = scraper.search_form()
+    known = archive.known_validators(con, "acgme_report")
     rows, items = [], []
     for spec in [s for s in form.specialties if not specialties or s in specialties]:
-        res = scraper.report(form, spec)
+        res = scraper.report(form, spec, known)  # an unchanged report answers 304 and is not parsed again
         items.append((res, "acgme_report", None, 0))
         if res.ok:
             for r in parse_specialty_report(res.body):
@@ -81,7 +82,8 @@ def scrape_reports(con, fetcher: Fetcher, base_url: str, specialties: list[str] 
     if rows:
         con.executemany(f"insert or replace into raw.acgme_report_rows ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
                         [[r.get(c) for c in cols] for r in rows])
-    return {"report_rows": len(rows), "reports_failed": sum(1 for r, *_ in items if not (r.ok or r.not_modified))}
+    return {"report_rows": len(rows), "reports_unchanged": sum(1 for r, *_ in items if r.not_modified),
+            "reports_failed": sum(1 for r, *_ in items if not (r.ok or r.not_modified))}
 
 
 @dataclass

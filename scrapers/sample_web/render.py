@@ -118,7 +118,11 @@ def detail_page(p: SampleProgram) -> str:
 def specialty_pdf(web: SampleWeb, code: str) -> bytes:
     from fpdf import FPDF
 
+    import datetime as dt
+
     pdf = FPDF()
+    # a fixed creation date keeps the bytes, and so the ETag, stable while the content is
+    pdf.set_creation_date(dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=web.epoch))
     pdf.set_auto_page_break(True, margin=12)
     pdf.add_page()
     pdf.set_font("Helvetica", size=8)

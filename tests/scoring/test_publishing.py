@@ -174,3 +174,15 @@ def test_erase_cli_unknown_id_is_a_clear_error(tmp_path):
     res = subprocess.run([sys.executable, "-m", "pipelines.cli", "applicants", "erase", "nobody"], env=env,
                          capture_output=True, text=True)
     assert res.returncode != 0 and "no applicant with ID 'nobody'" in res.stderr
+
+
+def test_an_erased_address_is_never_emailed_again(tmp_path, smtp_sink):
+    con, db, intake = seeded_warehouse(tmp_path, n=2)
+    store.erase(con, "t-000", tmp_path / "outputs")
+    # the same person is re-created by mistake under another ID, with the same address in other case
+    con.execute("insert into app.applicants select * replace ('t-777' as applicant_id, 'PERSON0@example.org' as email) "
+                "from app.applicants where applicant_id = 't-001'")
+    con.execute("insert into app.list_versions values ('t-777', 1, 'h', now(), 1)")
+    report = deliver(con, SmtpMailer("127.0.0.1", smtp_sink.port), FROM, OPT_OUT)
+    assert report.skipped_erased == 1
+    assert [r for _, r, _ in smtp_sink.messages] == [["person1@example.org"]]

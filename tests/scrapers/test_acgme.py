@@ -67,3 +67,6 @@ def test_pdf_reports_list_every_program(sample_server, small_web, tmp_path):
     row = con.execute("select program_name, state, director_name from raw.acgme_report_rows where program_id = ?",
                       [prog.program_id]).fetchone()
     assert row == (prog.name, prog.state, prog.director)
+    again = refresh.scrape_reports(con, fetcher(), sample_server.url)  # unchanged PDFs answer 304
+    assert (again["report_rows"], again["reports_failed"]) == (0, 0)
+    assert again["reports_unchanged"] == len(small_web.specialty_form_ids)
