@@ -1,8 +1,4 @@
-with extractions as (
-    select * from {{ source('raw', 'page_extractions') }}
-),
-
-residents as (
+with residents as (
     select * from {{ source('raw', 'program_residents') }}
 ),
 
