@@ -104,10 +104,10 @@ def run(size, port):
     sys.exit(0 if ok else 1)
 
 
-def _warehouse_path() -> str:
-    from pipelines.resources import resolved, warehouse_from_env
+def _warehouse():
+    from pipelines.resources import usable_warehouse, warehouse_from_env
 
-    return resolved(warehouse_from_env().path)
+    return usable_warehouse(warehouse_from_env())
 
 
 def _outputs_dir() -> Path:
@@ -126,18 +126,14 @@ def applicants():
 def applicants_add(files):
     """Store profiles from YAML, JSON or CSV files (or folders of them); invalid ones go to quarantine."""
     from pipelines import applicants as store
-    from scrapers import archive
 
     paths = []
     for f in map(Path, files):
         paths += store.intake_files(f) if f.is_dir() else [f]
-    con = archive.connect(_warehouse_path())
-    try:
+    with _warehouse().connect() as con:
         counts = store.intake(con, paths)
         bad = con.execute("select source_file, reasons from app.applicant_quarantine where source_file in (select unnest(?))",
                           [[str(p.resolve()) for p in paths]]).fetchall()
-    finally:
-        con.close()
     click.echo(f"stored {counts['valid']} new, {counts['updated']} updated, {counts['unchanged']} unchanged; "
                f"quarantined {counts['quarantined']}; skipped {counts['skipped_erased']} erased")
     for source, reasons in bad:
@@ -152,15 +148,12 @@ def applicants_add(files):
 def applicants_erase(applicant_id):
     """Remove an applicant from every table, report and outbox file."""
     from pipelines import applicants as store
-    from scrapers import archive
 
-    con = archive.connect(_warehouse_path())
     try:
-        counts = store.erase(con, applicant_id, _outputs_dir())
+        with _warehouse().connect() as con:
+            counts = store.erase(con, applicant_id, _outputs_dir())
     except KeyError as exc:
         raise click.ClickException(str(exc.args[0]))
-    finally:
-        con.close()
     rows = sum(v for k, v in counts.items() if k.startswith("app."))
     click.echo(f"erased {applicant_id}: {rows} rows, {counts['files']} files; the email is kept only as a one-way hash")
     if counts.get("source_file"):
@@ -174,10 +167,7 @@ def rank(applicant_id, version):
     """Print an applicant's ranked list as a table."""
     from tabulate import tabulate
 
-    from scrapers import archive
-
-    con = archive.connect(_warehouse_path())
-    try:
+    with _warehouse().connect() as con:
         try:
             if version is None:
                 version = con.execute("select max(list_version) from app.list_versions where applicant_id = ?",
@@ -188,12 +178,9 @@ def rank(applicant_id, version):
                 from app.ranked_lists where applicant_id = ? and list_version = ?
                 order by preference, list_rank""", [applicant_id, version]).fetchall()
         except Exception as exc:
-            if "does not exist" in str(exc):
-                rows = []
-            else:
+            if "does not exist" not in str(exc):
                 raise
-    finally:
-        con.close()
+            rows = []
     if not rows:
         raise click.ClickException(f"no ranked list for {applicant_id!r}; run `smartpick run` first")
     click.echo(f"List version {version} for {applicant_id} (scores rank programs; they are not match probabilities)")
@@ -209,7 +196,7 @@ def status():
     from pipelines.status import last_refresh_summary
 
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / "dagster_home"))
-    click.echo(last_refresh_summary(dg.DagsterInstance.get(), _warehouse_path()))
+    click.echo(last_refresh_summary(dg.DagsterInstance.get(), _warehouse()))
 
 
 def run_main_job() -> bool:

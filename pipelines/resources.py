@@ -112,6 +112,13 @@ def scrape_from_env() -> ScrapeResource:
     return ScrapeResource(**kwargs)
 
 
+def usable_warehouse(w: WarehouseResource) -> WarehouseResource:
+    """The same warehouse with EnvVar fields resolved, for use outside a Dagster run (CLI, summaries),
+    so those writers take the same lock as the assets."""
+    return WarehouseResource(path=resolved(w.path), memory_limit=resolved(w.memory_limit),
+                             lock_timeout_s=resolved(w.lock_timeout_s))
+
+
 def warehouse_from_env() -> WarehouseResource:
     return WarehouseResource(path=_env("SMARTPICK_DUCKDB", str(PROJECT_DIR / "data" / "smartpick.duckdb")),
                              memory_limit=_env("SMARTPICK_DUCKDB_MEMORY_LIMIT", ""))

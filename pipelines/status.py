@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import click
 
-from scrapers import archive
 
 COUNTS = [
     ("ACGME listings", "raw.acgme_listings"),
@@ -31,24 +30,21 @@ def table_counts(con) -> list[tuple[str, int | None]]:
 
 
 def print_summary(defs, result) -> None:
-    from pipelines.resources import resolved
+    from pipelines.resources import resolved, usable_warehouse
 
-    path = resolved(defs.resources["warehouse"].path)
-    con = archive.connect(path)
-    try:
+    warehouse = usable_warehouse(defs.resources["warehouse"])
+    with warehouse.connect() as con:
         click.echo(f"\nRun {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
         for label, n in table_counts(con):
             click.echo(f"  {label:34s} {'-' if n is None else n}")
-    finally:
-        con.close()
     checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     failed = [e.event_specific_data.asset_check_key.name for e in checks if not e.event_specific_data.passed]
     click.echo(f"  checks: {len(checks) - len(failed)} passed, {len(failed)} failed {failed if failed else ''}")
-    click.echo(f"  warehouse: {path}")
+    click.echo(f"  warehouse: {warehouse.path}")
     click.echo(f"  outbox: {resolved(defs.resources['smtp'].outbox_dir)} (when no SMTP host is set)")
 
 
-def last_refresh_summary(instance, warehouse_path: str) -> str:
+def last_refresh_summary(instance, warehouse) -> str:
     """Plain text for `smartpick status`, from the Dagster instance and the warehouse (never personal data)."""
     import dagster as dg
 
@@ -68,8 +64,7 @@ def last_refresh_summary(instance, warehouse_path: str) -> str:
     step_failures = [e.step_key for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)]
     if step_failures:
         lines.append(f"failed steps: {', '.join(step_failures)}")
-    con = archive.connect(warehouse_path)
-    try:
+    with warehouse.connect() as con:
         for label, n in table_counts(con):
             lines.append(f"  {label:34s} {'-' if n is None else n}")
         fails = con.execute("select coalesce(error_kind, 'http ' || status), count(*) from raw.fetch_log "
@@ -80,6 +75,4 @@ def last_refresh_summary(instance, warehouse_path: str) -> str:
             lines.append("deliveries: " + ", ".join(f"{s} {n}" for s, n in ledger))
         except Exception:
             pass
-    finally:
-        con.close()
     return "\n".join(lines)

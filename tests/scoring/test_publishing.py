@@ -186,3 +186,19 @@ def test_an_erased_address_is_never_emailed_again(tmp_path, smtp_sink):
     report = deliver(con, SmtpMailer("127.0.0.1", smtp_sink.port), FROM, OPT_OUT)
     assert report.skipped_erased == 1
     assert [r for _, r, _ in smtp_sink.messages] == [["person1@example.org"]]
+
+
+def test_cli_writer_waits_for_the_warehouse_lock(tmp_path):
+    from pipelines.resources import WarehouseResource
+
+    db = tmp_path / "w.duckdb"
+    env = {**os.environ, "SMARTPICK_DUCKDB": str(db)}
+    profile_file = tmp_path / "p.yaml"
+    profile_file.write_text(yaml.safe_dump(profile(1)))
+    with WarehouseResource(path=str(db)).connect():  # a refresh is writing
+        proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "applicants", "add", str(profile_file)],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        assert proc.poll() is None, proc.communicate()  # waiting, not failing on DuckDB's lock
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "stored 1 new" in out, err
