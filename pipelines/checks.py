@@ -4,7 +4,6 @@ import dagster as dg
 
 from expectations.suites import SUITES, validate
 from pipelines.resources import WarehouseResource
-from scrapers import archive
 
 MAX_VOLUME_DROP = 0.10
 
@@ -66,4 +65,3 @@ def listings_volume(context: dg.AssetCheckExecutionContext, warehouse: Warehouse
 
 
 ALL_CHECKS = [raw_listings_expectations, program_facts_expectations, features_mart_expectations, listings_volume]
-__all__ = ["ALL_CHECKS", "archive"]

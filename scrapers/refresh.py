@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from scrapers import archive
-from scrapers.acgme import AcgmeScraper, LayoutChanged, parse_program_detail, parse_specialty_report
+from scrapers.acgme import AcgmeScraper, parse_program_detail, parse_specialty_report
 from scrapers.crawl import crawl_sites
 from scrapers.extract import extract_facts
 from scrapers.fetch import Fetcher
@@ -23,15 +23,20 @@ class ListingHarvest:
     errors: Counter = field(default_factory=Counter)
 
 
+def wanted_specialties(form, specialties: list[str] | None) -> list[str]:
+    """The form's specialties to walk (all when none are configured); a name the form lacks is an error."""
+    missing = set(specialties or []) - set(form.specialties)
+    if missing:
+        raise ValueError(f"specialties not offered by the ACGME form: {sorted(missing)}")
+    return [s for s in form.specialties if not specialties or s in specialties]
+
+
 def fetch_listings(fetcher: Fetcher, base_url: str, specialties: list[str] | None, known: dict,
                    progress=None) -> ListingHarvest:
     """Network only: no warehouse connection is held while ACGME is being asked."""
     scraper = AcgmeScraper(fetcher, base_url)
     form, form_res = scraper.search_form()
-    missing = set(specialties or []) - set(form.specialties)
-    if missing:
-        raise ValueError(f"specialties not offered by the ACGME form: {sorted(missing)}")
-    wanted = [s for s in form.specialties if not specialties or s in specialties]
+    wanted = wanted_specialties(form, specialties)
     h = ListingHarvest(specialties=len(wanted), items=[(form_res, "acgme_search", None, 0)])
     for spec in wanted:
         rows, results = scraper.search(form, spec)
@@ -70,7 +75,7 @@ def scrape_reports(con, fetcher: Fetcher, base_url: str, specialties: list[str] 
     form, _ = scraper.search_form()
     known = archive.known_validators(con, "acgme_report")
     rows, items = [], []
-    for spec in [s for s in form.specialties if not specialties or s in specialties]:
+    for spec in wanted_specialties(form, specialties):
         res = scraper.report(form, spec, known)  # an unchanged report answers 304 and is not parsed again
         items.append((res, "acgme_report", None, 0))
         if res.ok:
@@ -98,7 +103,7 @@ def plan_crawl(con, program_filter: str | None = None, params: list | None = Non
     where = f"and ({program_filter})" if program_filter else ""
     roots = dict(con.execute(f"select program_id, website from raw.acgme_listings where website is not null {where}",
                              params or []).fetchall())
-    known = {u: v for u, v in archive.known_validators(con, "program_site").items()}
+    known = archive.known_validators(con, "program_site")
     rows = con.execute("""select p.url, b.body from raw.pages p join raw.bodies b using (content_hash)
                           where p.source = 'program_site' and p.program_id in (select unnest(?))""", [list(roots)]).fetchall()
     return CrawlPlan(roots, known, {u: bytes(b).decode("utf-8", errors="replace") for u, b in rows})
@@ -132,6 +137,3 @@ def extract_pending(con, progress=None) -> dict:
             progress(1)
     facts = archive.record_extractions(con, items)
     return {"pages_parsed": len(items), "facts": facts}
-
-
-__all__ = ["scrape_listings", "scrape_reports", "crawl_program_sites", "extract_pending", "LayoutChanged"]
