@@ -10,7 +10,7 @@ import functools
 import re
 from pathlib import Path
 
-from bs4 import BeautifulSoup
+import lxml.html
 
 SCHOOLS_SEED = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "medical_schools_us_ca.csv"
 _SCHOOLISH = re.compile(r"\b(?:school|college|university|faculty|institute|universidad|universit[eéy]|medicine|medical)\b", re.I)
@@ -41,44 +41,54 @@ def classify_school(school: str) -> str:
     return "unknown"
 
 
+def _text(el, sep=" ") -> str:
+    return re.sub(r"\s+", " ", sep.join(t.strip() for t in el.itertext() if t.strip())).strip()
+
+
+def _has_class(el, word: str) -> bool:
+    return word in (el.get("class") or "")
+
+
 def parse_residents(html) -> list[str]:
     """Schools of the residents a page lists; empty when the page is not a roster.
 
-    Accepts markup or a parsed soup, so one parse serves both this and fact extraction."""
-    soup = html if isinstance(html, BeautifulSoup) else BeautifulSoup(html, "lxml")
+    Accepts markup or an lxml tree, so one parse serves both this and fact extraction."""
+    root = lxml.html.document_fromstring(html) if isinstance(html, str) else html
     schools: list[str] = []
-    for table in soup.find_all("table"):
-        header = [c.get_text(" ", strip=True).lower() for c in table.find_all("th")]
+    for table in root.iter("table"):
+        header = [_text(c).lower() for c in table.iter("th")]
         idx = next((i for i, h in enumerate(header) if "school" in h or "education" in h), None)
         if idx is None:
             continue
-        for tr in table.find_all("tr"):
-            cells = tr.find_all("td")
+        for tr in table.iter("tr"):
+            cells = [c for c in tr if c.tag == "td"]
             if len(cells) > idx:
-                schools.append(cells[idx].get_text(" ", strip=True))
+                schools.append(_text(cells[idx]))
     if schools:
         return schools
     cards = []
-    for el in soup.select("[class*=resident]"):
-        cards.extend(el.find_all("li") if el.name in ("ul", "ol") else [el])
+    for el in root.xpath("//*[contains(@class, 'resident')]"):
+        cards.extend(el.findall(".//li") if el.tag in ("ul", "ol") else [el])
     for card in cards:
-        if card.find(class_=re.compile("resident")):
+        if any(_has_class(d, "resident") for d in card.iterdescendants() if isinstance(d.tag, str)):
             continue  # a container of cards; the cards themselves are read
-        label = card.find(string=re.compile(r"medical school|school:", re.I))
-        text = card.get_text(" | ", strip=True)
+        has_label = any(re.search(r"medical school|school:", t, re.I) for t in card.itertext())
+        text = _text(card, " | ")
         m = re.search(r"(?:medical school|school)\s*:\s*([^|]+)", text, re.I)
         if m:
             schools.append(m.group(1).strip())
-        elif card.name == "li" or label:
-            parts = re.split(r"\s+[-\u2014\u2013]\s+", card.get_text(" ", strip=True), maxsplit=1)
+        elif card.tag == "li" or has_label:
+            parts = re.split(r"\s+[-\u2014\u2013]\s+", _text(card), maxsplit=1)
             if len(parts) == 2 and _SCHOOLISH.search(parts[1]):
                 schools.append(parts[1].strip())
     if schools:
         return schools
-    heading = soup.find(re.compile("^h[1-3]$"), string=re.compile(r"\b(?:current|our) residents\b|\bmeet (?:the|our) residents\b", re.I))
-    if heading:
-        for li in heading.find_all_next("li"):
-            parts = re.split(r"\s+[-\u2014\u2013]\s+", li.get_text(" ", strip=True), maxsplit=1)
-            if len(parts) == 2 and _SCHOOLISH.search(parts[1]):
-                schools.append(parts[1].strip())
+    heading = next((h for h in root.iter("h1", "h2", "h3")
+                    if re.search(r"\b(?:current|our) residents\b|\bmeet (?:the|our) residents\b", _text(h), re.I)), None)
+    if heading is not None:
+        for li in heading.itersiblings():
+            for item in ([li] if li.tag == "li" else li.iter("li")):
+                parts = re.split(r"\s+[-\u2014\u2013]\s+", _text(item), maxsplit=1)
+                if len(parts) == 2 and _SCHOOLISH.search(parts[1]):
+                    schools.append(parts[1].strip())
     return schools

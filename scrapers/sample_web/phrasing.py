@@ -156,7 +156,8 @@ def usce(required, months, rng: random.Random) -> Statement:
 
 
 def ecfmg(timing: str, rng: random.Random) -> Statement:
-    f = {"ecfmg_required_by": timing}
+    # LABELING.md: ECFMG certifies only IMGs, so a certificate requirement says IMGs may apply
+    f = {"ecfmg_required_by": timing, "accepts_imgs": True}
     if timing == "application":
         return rng.choice([
             Statement(f, "Applicants must hold a valid ECFMG certificate at the time of application.", "When do I need ECFMG certification?", "You must be ECFMG certified at the time of application.", ("ECFMG certificate", "Required at the time of application")),

@@ -1,0 +1,270 @@
+"""A program page as the rules read it: sentences that keep their context.
+
+Built once per page from lxml. Each `Unit` is one sentence with what surrounds it on the page:
+the heading path above it (h1–h4, bold lead lines, short title lines), the line that introduces
+its list ("Applicants must have:"), the FAQ question it answers, and for table rows the header
+cells. Rules read units, never raw HTML, so "Preferred criteria" above a list, or "Do you sponsor
+H-1B?" above a bare "No.", reaches the rule that needs it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+
+_SKIP = {"script", "style", "noscript", "template", "svg", "iframe", "head", "nav", "button", "select", "option"}
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 5}
+_BLOCK = {"p", "div", "section", "article", "main", "aside", "header", "footer", "blockquote", "address", "form",
+          "details", "summary", "caption", "ul", "ol", "dl", "table", "thead", "tbody", "tfoot", "body", "html",
+          "center", "figure", "figcaption", "pre", "fieldset", "legend", "hr"}
+_ITEMS = {"li", "dt", "dd"}
+_TRANSLATE = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": " - ", "\u2014": " - ",
+                            "\u2212": "-", "\u00a0": " ", "\u2019": "'", "\u2018": "'", "\u201c": '"',
+                            "\u201d": '"', "\u2265": ">=", "\u00ac": " ", "\u200b": "", "\u00ad": ""})
+_BULLET = re.compile(r"^\s*(?:[\u2022\u25cf\u25aa\u25e6\u00b7*\-]\s*|o\s+)")
+_ENUM = re.compile(r"^\s*(?:\d{1,2}[.)]|[a-hA-H][.)]|\(\w\)|[ivx]{1,4}[.)])\s+")
+_ABBREV = re.compile(r"\b(?:U\.S|U\.K|Dr|Mr|Ms|Mrs|e\.g|i\.e|eg|ie|etc|vs|St|Jr|Sr|approx|incl|Ph\.D|M\.D|D\.O|No|Univ|Dept)\.$", re.I)
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_NUMBER_IN_PARENS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s*\((\d{1,2})\)", re.I)
+
+
+def normalize(text: str) -> str:
+    text = _NUMBER_IN_PARENS.sub(r"\2", text.translate(_TRANSLATE))  # "three (3) years" reads as "3 years"
+    return _SPACES.sub(" ", text)
+
+
+@dataclass(frozen=True)
+class Unit:
+    text: str
+    kind: str  # para | item | answer | row | heading | question
+    headings: tuple = ()  # nearest last
+    lead: str = ""  # the line that introduces the list this item belongs to
+    question: str = ""  # the FAQ question this sentence answers
+    block: int = 0  # index into Document.blocks: sentences of one paragraph or item share it
+    first: bool = True  # first sentence of its block (a direct answer sits there)
+
+    @property
+    def context(self) -> str:
+        """Headings, list lead and question: what frames the sentence."""
+        return " | ".join([*self.headings, self.lead, self.question]).strip(" |")
+
+
+@dataclass
+class Document:
+    units: list = field(default_factory=list)
+    blocks: list = field(default_factory=list)  # full text of each block
+    tree: object = None  # the lxml tree, for readers of structure (residents rosters, links)
+
+    def block_text(self, unit: Unit) -> str:
+        return self.blocks[unit.block]
+
+
+def split_sentences(line: str) -> list[str]:
+    parts, start = [], 0
+    for m in re.finditer(r"[.!?](?=\s+[\"'(]?[A-Z0-9])|[.!?:](?=\s+(?:\d{1,2}[.)]|[a-h][.)])\s)", line):
+        if m.group() == "." and _ABBREV.search(line[start:m.end()]):
+            continue
+        parts.append(line[start:m.end()].strip())
+        start = m.end()
+    parts.append(line[start:].strip())
+    return [p for p in parts if p]
+
+
+# ---------------------------------------------------------------- lines from HTML
+
+def _lines_from_tree(root) -> list[tuple[str, str, list | None]]:
+    """(kind, text, cells) in page order; kind is h1..h5, item, para, bold, row."""
+    out: list = []
+    buf: list[str] = []
+    state = {"kind": "para", "bold_only": True}
+
+    def flush():
+        text = normalize("".join(buf)).strip()
+        buf.clear()
+        if text:
+            for piece in _split_soft_lines(text):
+                out.append((state["kind"], piece, None))
+        state["kind"], state["bold_only"] = "para", True
+
+    def walk(el, kind):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _SKIP or not tag:
+            return
+        if tag == "table":
+            flush()
+            _table(el, out)
+            return
+        is_heading, is_item = tag in _HEADINGS, tag in _ITEMS
+        starts = is_heading or is_item or tag in _BLOCK or tag == "br"
+        if starts:
+            flush()
+            if is_heading:
+                state["kind"] = f"h{_HEADINGS[tag]}"
+            elif is_item:
+                state["kind"] = "item"
+            elif kind in ("item",) or kind.startswith("h"):
+                state["kind"] = kind
+        if el.text:
+            buf.append(el.text)
+            if el.text.strip() and tag not in ("strong", "b") and state["kind"] == "para":
+                state["bold_only"] = False
+        for child in el:
+            ctag = child.tag if isinstance(child.tag, str) else ""
+            if ctag in ("strong", "b") and not starts_block(child):
+                text = child.text_content()
+                buf.append(text)
+                if child.tail:
+                    buf.append(child.tail)
+                    if child.tail.strip():
+                        state["bold_only"] = False
+                continue
+            walk(child, state["kind"] if not starts else (f"h{_HEADINGS[tag]}" if is_heading else ("item" if is_item else kind)))
+            if child.tail:
+                buf.append(child.tail)
+                if child.tail.strip() and state["kind"] == "para":
+                    state["bold_only"] = False
+        if starts:
+            if state["kind"] == "para" and state["bold_only"] and "".join(buf).strip():
+                state["kind"] = "bold"
+            flush()
+
+    def starts_block(el):
+        return any((c.tag if isinstance(c.tag, str) else "") in _BLOCK | _ITEMS | set(_HEADINGS) for c in el.iter())
+
+    body = root.find(".//body")
+    walk(body if body is not None else root, "para")
+    flush()
+    return out
+
+
+def _split_soft_lines(text: str) -> list[str]:
+    """Newlines inside one HTML block: a break where the source clearly starts a new line."""
+    if "\n" not in text:
+        return [text.strip()]
+    lines = [ln.strip() for ln in text.split("\n")]
+    lines = [ln for ln in lines if ln]
+    out: list[str] = []
+    for ln in lines:
+        new_line = (not out or re.search(r"[.!?:;)]$", out[-1]) or _BULLET.match(ln) or _ENUM.match(ln)
+                    or (len(out[-1]) < 70 and ln[:1].isupper() and not re.search(r"[,(]$|\b(?:and|or|the|of|to|a|an|in|for|with)$", out[-1], re.I)))
+        if new_line:
+            out.append(ln)
+        else:
+            out[-1] = f"{out[-1]} {ln}"
+    return out
+
+
+def _table(table, out) -> None:
+    header: list[str] = []
+    for tr in table.iter("tr"):
+        cells = [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
+        texts = [normalize(c.text_content()).strip() for c in cells]
+        if not any(texts):
+            continue
+        if all(c.tag == "th" for c in cells) and not header:
+            header = texts
+            out.append(("row", " | ".join(t for t in texts if t), None))
+            continue
+        if len(texts) == 2 and texts[0] and texts[1]:
+            out.append(("row", f"{texts[0]}: {texts[1]}", texts))  # "label: value" reads as a question and its answer
+        elif header and len(header) == len(texts):
+            labelled = [f"{h}: {t}" if h and t else t for h, t in zip(header, texts)]
+            out.append(("row", "; ".join(t for t in labelled if t), texts))
+        else:
+            out.append(("row", ": ".join(t for t in texts if t), texts))
+
+
+def lines_from_text(text: str) -> list[tuple[str, str, None]]:
+    """Plain text: blank lines separate blocks, bullets mark list items."""
+    out = []
+    for raw in normalize(text).split("\n"):
+        if raw.startswith("URL: ") or not raw.strip():
+            continue
+        kind = "item" if _BULLET.match(raw) or _ENUM.match(raw) else "para"
+        line = _BULLET.sub("", raw).strip()
+        if line:
+            out.append((kind, line, None))
+    return out
+
+
+# ---------------------------------------------------------------- units from lines
+
+def _is_title(text: str) -> bool:
+    """A short line without sentence punctuation reads as a heading ("Preferred Criteria")."""
+    words = text.split()
+    return (len(text) <= 80 and len(words) <= 10 and not re.search(r"[.!?,;]$|,|:\s", text) and text[:1].isupper()
+            and not re.search(r"\b(?:must|should|will|are|is|we|you|required|do not|only)\b", text, re.I)
+            and not re.search(r"\d{3}", text))
+
+
+def _is_question(text: str) -> bool:
+    return text.endswith("?") or bool(re.match(r"^(?:q|question)\s*[:.)]", text, re.I))
+
+
+def build(lines: list[tuple[str, str, list | None]], tree=None) -> Document:
+    doc = Document(tree=tree)
+    headings: list[tuple[int, str]] = []
+    lead = question = ""
+    prev = ""  # kind of the previous line: heading | question | item | para
+    for kind, text, cells in lines:
+        if question:
+            text = re.sub(r"^(?:a|answer)\s*[:.)]\s+", "", text, flags=re.I)
+        level = int(kind[1]) if kind.startswith("h") else (6 if kind == "bold" else 0)
+        if not level and kind == "para" and _is_title(text) and not _is_question(text):
+            level = 7
+        heads = tuple(h[1] for h in headings)
+        if level and _is_question(text):
+            level = 0  # FAQ questions are often marked up as headings
+        if level:
+            doc.blocks.append(text)
+            doc.units.append(Unit(text, "heading", heads, block=len(doc.blocks) - 1))
+            headings = [h for h in headings if h[0] < level] + [(level, text.rstrip(":").strip())]
+            lead = question = ""
+            prev = "heading"
+            continue
+        if kind != "row" and _is_question(text) and len(text) < 400:
+            q = re.sub(r"^(?:q|question)\s*[:.)]\s*", "", text, flags=re.I)
+            question = f"{question} {q}" if prev == "question" else q  # two questions, one answer
+            lead = ""
+            headings = [h for h in headings if h[0] < 7]  # a title line does not frame the FAQ below it
+            doc.blocks.append(q)
+            doc.units.append(Unit(q, "question", heads, block=len(doc.blocks) - 1))
+            prev = "question"
+            continue
+        is_item = kind == "item"
+        if not is_item:
+            lead = ""
+        doc.blocks.append(text)
+        block = len(doc.blocks) - 1
+        if kind == "row":
+            label = cells[0] if cells and len(cells) == 2 else ""
+            doc.units.append(Unit(text, "row", heads, "", label, block, first=True))
+            prev = "para"
+            continue
+        sents = split_sentences(text)
+        after_question = prev == "question"
+        for i, s in enumerate(sents):
+            if s.endswith("?") and i + 1 < len(sents) and len(s) < 300:
+                question, after_question = s, True  # "Do you sponsor H-1B? No." in one paragraph
+                continue
+            unit_kind = "item" if is_item else ("row" if kind == "row" else ("answer" if question else "para"))
+            doc.units.append(Unit(s, unit_kind, heads, lead if is_item else "", question, block, first=after_question))
+            after_question = False
+        if text.endswith(":"):
+            lead = f"{lead} {text}".strip() if is_item else text  # "Applicants must have:" frames the list
+        prev = "item" if is_item else "para"
+    return doc
+
+
+def from_html(html: str) -> Document:
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return Document()
+    return build(_lines_from_tree(tree), tree)
+
+
+def from_text(text: str) -> Document:
+    return build(lines_from_text(text))

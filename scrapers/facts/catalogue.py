@@ -1,0 +1,86 @@
+"""The IMG facts SmartPick reads, each declared once.
+
+Everything else derives from this list: the extractor's output fields, the archive's columns,
+the Great Expectations value sets, the dbt seed `fact_catalogue.csv` (read by the
+`fact_fields()` macro and the snapshot), and the words an applicant reads. Definitions follow
+`shared/real_pages/LABELING.md`: a fact is a rule the page states, null when it does not.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Confidence classes, strongest first. "stated": a clause asserts the rule in so many words.
+# "inferred": read from context (an allowed-status list without H-1B, an ECFMG requirement
+# implying IMGs apply, a generic "no visas"). Scoring treats "inferred" as unknown for hard gates.
+CONFIDENCES = ("stated", "inferred")
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    name: str
+    kind: str  # boolean | integer | varchar: the warehouse type
+    label: str  # what the fact is, for people: "H-1B sponsorship"
+    question: str  # what an applicant would ask the program when the page is silent
+    true_text: str = ""  # booleans: the fact in plain words when true / false
+    false_text: str = ""
+    unit: str = ""  # integers: what the number counts
+    values: tuple = ()  # varchar: the allowed values
+    low: int | None = None  # integers: the plausible range, checked by GX and dbt tests
+    high: int | None = None
+    gate: bool = True  # can exclude an applicant, so an unknown value matters
+
+    def describe(self, value) -> str:
+        """The value in plain words, as an applicant reads it."""
+        if value is None:
+            return f"{self.label}: not stated"
+        if self.kind == "boolean":
+            return self.true_text if value else self.false_text
+        if self.kind == "integer":
+            return f"{self.label}: {value} {self.unit}".rstrip()
+        return f"{self.label}: {VALUE_WORDS.get(value, value)}"
+
+
+VALUE_WORDS = {"application": "when you apply", "rank": "before the rank list is due", "start": "before training starts"}
+
+CATALOGUE: tuple[FactSpec, ...] = (
+    FactSpec("sponsors_j1", "boolean", "J-1 visa",
+             "Do you accept residents on the ECFMG-sponsored J-1 visa?",
+             true_text="accepts the J-1 visa", false_text="does not accept the J-1 visa"),
+    FactSpec("sponsors_h1b", "boolean", "H-1B visa sponsorship",
+             "Do you sponsor the H-1B visa for residents, and on what conditions?",
+             true_text="sponsors the H-1B visa", false_text="does not sponsor the H-1B visa"),
+    FactSpec("requires_step3_for_h1b", "boolean", "Step 3 for H-1B",
+             "For H-1B sponsorship, must USMLE Step 3 be passed, and by what date?",
+             true_text="needs USMLE Step 3 passed for the H-1B", false_text="does not need Step 3 for the H-1B"),
+    FactSpec("step1_min", "integer", "Step 1 minimum score",
+             "Is there a minimum USMLE Step 1 score (for a numeric score taken before 2022)?",
+             unit="points", low=180, high=300),
+    FactSpec("step2ck_min", "integer", "Step 2 CK minimum score",
+             "Is there a minimum USMLE Step 2 CK score for an interview?", unit="points", low=180, high=300),
+    FactSpec("max_attempts", "integer", "attempts allowed per USMLE step",
+             "How many attempts on a USMLE step do you accept?", unit="attempts at most", low=1, high=6),
+    FactSpec("yog_max_years", "integer", "years since graduation",
+             "What is the most years since medical school graduation you accept?", unit="years at most", low=1, high=20),
+    FactSpec("usce_required", "boolean", "US clinical experience",
+             "Is US clinical experience required, and does an observership count?",
+             true_text="requires US clinical experience", false_text="does not require US clinical experience"),
+    FactSpec("usce_min_months", "integer", "months of US clinical experience",
+             "How many months of US clinical experience do you require?", unit="months at least", low=1, high=36),
+    FactSpec("ecfmg_required_by", "varchar", "ECFMG certificate needed",
+             "By when must the ECFMG certificate be held: when applying, before the rank list, or before training starts?",
+             values=("application", "rank", "start")),
+    FactSpec("accepts_imgs", "boolean", "international medical graduates",
+             "Do you accept applications from international medical graduates?",
+             true_text="accepts international medical graduates",
+             false_text="does not accept international medical graduates"),
+)
+
+BY_NAME = {spec.name: spec for spec in CATALOGUE}
+FIELDS = tuple(spec.name for spec in CATALOGUE)
+
+
+def seed_rows() -> list[dict]:
+    """Rows of dbt_project/seeds/fact_catalogue.csv; a test keeps the file equal to them."""
+    return [{"fact_name": s.name, "fact_type": s.kind, "label": s.label, "question": s.question,
+             "allowed_values": ";".join(s.values), "low": "" if s.low is None else s.low,
+             "high": "" if s.high is None else s.high} for s in CATALOGUE]

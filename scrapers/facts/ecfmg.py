@@ -1,0 +1,68 @@
+"""ecfmg_required_by: when the ECFMG certificate must be held (application | rank | start).
+
+LABELING.md: `application` only when the text ties the certificate to applying (to apply, to be
+reviewed or interviewed, "at the time of application", a document submitted with the application,
+a list headed "requirements for applying"); `rank` before the rank list or the Match; `start`
+before appointment or training. A bare "must hold a valid certificate" -> null; eligibility for
+certification is not the certificate; two different deadlines on one page -> null (a conflict).
+"""
+from __future__ import annotations
+
+import re
+
+from scrapers.facts import Candidate, Strength
+from scrapers.facts import vocabulary as v
+
+TIMING = {
+    "application": re.compile(
+        r"\b(?:at|by) the time (?:of|you submit) (?:your |the )?(?:application|applying)|\b(?:prior to|before|upon|with) (?:submitting |you )?(?:an |your |the )?(?:application|applying|apply)\b"
+        r"|\bto apply\b|\bapplication deadline\b|\bwhen (?:you )?apply|\bto be (?:considered|reviewed|eligible) for (?:an? )?(?:interview|review)\b|\bbefore (?:you (?:will |can )?be )?(?:granted|offered|invited)\b[^.]{0,20}\binterview"
+        r"|\bfor (?:an? )?interview\b|\bto (?:be )?interview", re.I),
+    "rank": re.compile(r"\brank(?:ing|ed)?\b|\bmatch list\b|\b(?:prior to|before|by) the match\b|\bmatch (?:day|results)\b", re.I),
+    "start": re.compile(r"\bstart(?:ing)? (?:of |date|the )?(?:training|residency|the residency|the program|employment|pgy|internship|work)?\b|\bprior to (?:appointment|employment|beginning|starting|residency|orientation|training)"
+                        r"|\b(?:by|before) july 1|\bjune 30(?:th)?\b|\bbeginning (?:of )?(?:training|residency)|\bcommencement\b|\bbefore (?:you )?(?:start|begin)\b"
+                        r"|\bprogram start\b|\bappointment\b|\borientation\b|\bemployment\b|\bbefore (?:starting|beginning) (?:in )?(?:the )?(?:program|residency|training)", re.I),
+}
+APPLYING_FRAME = re.compile(r"\bto apply\b|\bapplication (?:requirements?|procedure|process|materials|checklist|documents)\b|\brequirements? for (?:application|applying)\b"
+                            r"|\bsubmit\w*\b|\brequired (?:documents|materials|documentation)\b|\bprocess for application\b|\bcomplete application\b"
+                            r"|\bwith (?:your|the) application\b|\brequired materials\b|\bapplication must include\b", re.I)
+NOT_THE_CERTIFICATE = re.compile(r"\beligib\w*|\bstatus report\b|\bcsa\b|\bshould take\b|\bor (?:be )?(?:far enough along|in the process|close to)\b|\bnot required\b", re.I)
+
+TRIGGER = re.compile(r"ecfmg|e\.c\.f\.m\.g|foreign medical graduates|certificate", re.I)  # a sentence without these words cannot concern this fact
+
+def _mentions_certificate(unit, doc) -> bool:
+    if v.ECFMG_CERT.search(unit.text):
+        return True
+    # "…ECFMG certificate, if available. If not, you will need the certificate before orientation."
+    return bool(re.search(r"\bthe certificate\b", unit.text, re.I) and v.ECFMG_CERT.search(doc.block_text(unit)))
+
+
+def read(unit, doc):
+    if unit.kind == "question" or not _mentions_certificate(unit, doc):
+        return
+    text = unit.text
+    if NOT_THE_CERTIFICATE.search(text):
+        return
+    answer = text
+    hits = [k for k, rx in TIMING.items() if rx.search(answer)]
+    if unit.kind == "answer" and unit.first and not hits and v.YES.search(text):
+        hits = [k for k, rx in TIMING.items() if rx.search(unit.question)]
+    if len(hits) == 1:
+        yield Candidate("ecfmg_required_by", hits[0], Strength.STATED, text)
+    elif not hits and APPLYING_FRAME.search(" ".join((*unit.headings[-2:], unit.lead, unit.question))):
+        yield Candidate("ecfmg_required_by", "application", Strength.STATED, f"{unit.context}: {text}", "inferred")
+
+
+CASES = [
+    ("The ECFMG certificate must be held before the rank order list is certified.", {"ecfmg_required_by": "rank"}),
+    ("ECFMG certification is required prior to the start of training.", {"ecfmg_required_by": "start"}),
+    ("A valid ECFMG certificate is required at the time of application.", {"ecfmg_required_by": "application"}),
+    ("You need the ECFMG certificate to be considered for an interview.", {"ecfmg_required_by": "application"}),
+    ("Documents to submit with your application:\n- Personal statement\n- ECFMG certificate", {"ecfmg_required_by": "application"}),
+    ("All residents shall have:\n- A valid ECFMG certificate, if applicable", {"ecfmg_required_by": None}),
+    ("Applicants must hold a valid ECFMG certificate.", {"ecfmg_required_by": None}),
+    ("Applicants must be eligible for ECFMG certification before the Match.", {"ecfmg_required_by": None}),
+    ("ECFMG certified at the time of application or in the process of certification.", {"ecfmg_required_by": None}),
+    ("ECFMG certificate before ranking. ECFMG certificate before the start of training.", {"ecfmg_required_by": None}),
+    ("ECFMG certificate, if you have it. If not, you must have the certificate before orientation in June.", {"ecfmg_required_by": "start"}),
+]

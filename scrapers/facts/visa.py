@@ -1,0 +1,141 @@
+"""sponsors_j1, sponsors_h1b, requires_step3_for_h1b.
+
+LABELING.md: "J-1 only" / "no H-1B" / "we do not sponsor visas" / "citizens or permanent residents
+only" are rules; "will consider", "case by case", "hope to", "in certain situations" are not; a
+list of allowed statuses without H-1B ("citizen, permanent resident or J-1") means no H-1B; H-1B
+offered on condition of Step 3 is sponsorship with a Step 3 requirement.
+"""
+from __future__ import annotations
+
+import re
+
+from scrapers.facts import Candidate, Strength
+from scrapers.facts import vocabulary as v
+from scrapers.facts.assertions import HEDGE, NEGATION
+
+POSITIVE = re.compile(r"\b(?:sponsor\w*|accept\w*|welcome\w*|support\w*|offer\w*|available|provide\w*|eligible|process\w*|yes|happy to|able to|train\w* on|only (?:for|if|when|with|after))\b"
+                      r"|^\s*visas?\s*:", re.I)
+EXCLUSIVE = re.compile(r"\bonly\b(?!\s+(?:for|if|when|to|in|with|after|on)\b)|\bexclusively\b|\bsolely\b|\bno exceptions\b", re.I)
+NARROW = re.compile(r"\bonly (?:for|to) (?:applicants|residents|candidates|those)\b|\b(?:transferring|coming) from\b|\balready (?:in|on|hold)", re.I)
+HOLDER = re.compile(r"\bmust (?:already )?(?:have|hold|possess|obtain)\b|\bholders? of\b|\bcurrently (?:on|hold)", re.I)
+GENERIC_NO = re.compile(r"\b(?:do|does|will|can)\s*(?:not|n't)\s+(?:\w+\s+){0,2}?(?:sponsor|accept|offer|support|provide)\w*\s+(?:\w+\s+){0,3}?visas?\b"
+                        r"|\bno visa sponsorship\b|\bnot (?:able|eligible) to sponsor\b|\bunable to sponsor (?:any )?visas?\b|\bvisa sponsorship is not (?:available|offered|provided)\b", re.I)
+CITIZENS_ONLY = re.compile(r"\b(?:must|need to|required to|only)\b[^.]{0,40}\b(?:u\.?s\.? )?citizens?(?:hip)?\b[^.]{0,30}\b(?:or|and(?:/or)?)\s+(?:a\s+)?(?:u\.?s\.?\s+)?permanent residen", re.I)
+STEP3_TIE = re.compile(r"\b(?:requires?|required|must|only|need\w*|passed|pass(?:ing)?|by|criteria)\b", re.I)
+
+TRIGGER = re.compile(r"visa|\bj[\s-]?1|\bh[\s-]?1|\bh visa|sponsor|citizen|permanent resid|exchange[\s-]visitor|green card", re.I)  # a sentence without these words cannot concern this fact
+
+def _q_asks_visa(question: str) -> bool:
+    return bool(question and (v.J1.search(question) or v.H1B.search(question) or v.VISA.search(question))
+                and re.search(r"\bsponsor|\baccept|\boffer|\bsupport|\bprovide|\bwhat (?:kind|type)|\bwhich|\btrain\b|\bcome\b", question, re.I))
+
+
+def read(unit, doc):
+    text, question = unit.text, unit.question
+    if unit.kind in ("question", "heading"):
+        return
+    # a direct Yes / No to "Do you sponsor J-1 / H-1B?"
+    if unit.kind == "answer" and unit.first and _q_asks_visa(question) and (v.J1.search(question) or v.H1B.search(question)):
+        yes, no = v.YES.search(text), v.NO.search(text)
+        names_visa = v.J1.search(text) or v.H1B.search(text)
+        if (yes or no) and not (names_visa and not re.match(r"^\W*(?:yes|no)\W*$", text.split(",")[0], re.I)):
+            value = bool(yes)
+            both = v.J1.search(question) and v.H1B.search(question)
+            if v.J1.search(question):
+                # "Do you sponsor J-1 or H-1B? No." is a generic no: a J-1 acceptance elsewhere outranks it
+                yield Candidate("sponsors_j1", value, Strength.CONTEXT if (both and not value) else Strength.EXPLICIT, f"{question} {text}",
+                                "inferred" if both and not value else "stated")
+            if v.H1B.search(question):
+                yield Candidate("sponsors_h1b", value, Strength.EXPLICIT, f"{question} {text}")
+            return
+    asked = _q_asks_visa(question) and unit.first  # a table row's label is its question
+    for clause in v.split_clauses(text):
+        yield from _clause(clause, text, unit, asked)
+    # H-1B tied to Step 3, in the sentence or under an H-1B heading / question
+    frame = unit.context
+    if v.STEP3.search(text) and STEP3_TIE.search(text) and (v.H1B.search(text) or v.H1B.search(frame)) \
+            and not re.search(r"step\s*(?:3|iii)[^.]*\bnot (?:required|needed|necessary)\b|\bnot (?:required|needed) to (?:have )?(?:pass|take)", text, re.I):
+        yield Candidate("requires_step3_for_h1b", True, Strength.STATED, text)
+
+
+def _clause(cl: str, sentence: str, unit, asked: bool):
+    j, h = v.J1.search(cl), v.H1B.search(cl)
+    hedged = HEDGE.search(cl)
+    if not (j or h):
+        if hedged:
+            return
+        if GENERIC_NO.search(cl) and not re.search(r"\bexcept\b|\bother than\b|\bonly\b", cl, re.I):
+            yield Candidate("sponsors_h1b", False, Strength.STATED, sentence)
+            yield Candidate("sponsors_j1", False, Strength.CONTEXT, sentence, "inferred")
+        elif asked and v.NO.search(cl) and cl is not None and unit.first:
+            yield Candidate("sponsors_h1b", False, Strength.STATED, f"{unit.question} {sentence}")
+            yield Candidate("sponsors_j1", False, Strength.CONTEXT, f"{unit.question} {sentence}", "inferred")
+        elif CITIZENS_ONLY.search(cl) and not v.VISA.search(sentence):
+            yield Candidate("sponsors_h1b", False, Strength.CONTEXT, sentence, "inferred")
+        return
+    if hedged or (NARROW.search(cl) and not v.STEP3.search(cl)):  # a Step 3 condition is a criterion, not a narrow group
+        return
+    if v.STATUS.search(cl) and not NEGATION.search(cl) and re.search(r"\bor\b|,", cl):
+        # allowed statuses: "U.S. citizens, permanent residents or J-1 visa holders"
+        if j:
+            yield Candidate("sponsors_j1", True, Strength.CONTEXT, sentence, "inferred")
+        if h:
+            yield Candidate("sponsors_h1b", True, Strength.CONTEXT, sentence, "inferred")
+        elif re.search(r"\bmust\b|\brequired\b|\bonly\b|\bare\b|\bhave\b|\bhold\b|\beligib", sentence, re.I) or unit.kind == "item":
+            yield Candidate("sponsors_h1b", False, Strength.CONTEXT, sentence, "inferred")
+        return
+    if re.search(r"\brequired\b|\bis required\b|\bmust\b", cl, re.I) and j and not h and not NEGATION.search(cl) and v.STATUS.search(sentence):
+        # "if not a citizen or permanent resident, a J-1 visa is required"
+        yield Candidate("sponsors_j1", True, Strength.CONTEXT, sentence, "inferred")
+        yield Candidate("sponsors_h1b", False, Strength.CONTEXT, sentence, "inferred")
+        return
+    negated = NEGATION.search(cl)
+    if HOLDER.search(cl) and not POSITIVE.search(cl.replace("holders", "")) and not negated:
+        return  # a visa the applicant brings, not one the program sponsors
+    if negated:
+        if j:
+            yield Candidate("sponsors_j1", False, Strength.STATED, sentence)
+        if h:
+            yield Candidate("sponsors_h1b", False, Strength.STATED, sentence)
+        return
+    exclusive = bool(EXCLUSIVE.search(cl))
+    if not (POSITIVE.search(cl) or exclusive or asked):
+        return
+    strength = Strength.EXPLICIT if exclusive else Strength.STATED
+    step3 = v.STEP3.search(cl)
+    if j and not h:
+        yield Candidate("sponsors_j1", True, strength, sentence)
+        if exclusive:
+            yield Candidate("sponsors_h1b", False, strength, sentence)
+    elif h and not j:
+        yield Candidate("sponsors_h1b", True, strength, sentence)
+        if exclusive and not step3:
+            yield Candidate("sponsors_j1", False, strength, sentence)
+    else:
+        yield Candidate("sponsors_j1", True, Strength.STATED, sentence)
+        yield Candidate("sponsors_h1b", True, Strength.STATED, sentence)
+
+
+CASES = [
+    ("We sponsor J-1 visas only.", {"sponsors_j1": True, "sponsors_h1b": False}),
+    ("J-1 visa holders only - we cannot sponsor H-1B.", {"sponsors_j1": True, "sponsors_h1b": False}),
+    ("The only visa we take is the J1 - NO H1B.", {"sponsors_j1": True, "sponsors_h1b": False}),
+    ("Residents train on the J-1 visa (H-1 visas are not accepted).", {"sponsors_j1": True, "sponsors_h1b": False}),
+    ("We are happy to sponsor J1 visas. Unfortunately we cannot sponsor H1b.", {"sponsors_j1": True, "sponsors_h1b": False}),
+    ("Does the program sponsor the H-1B visa?\nNo.", {"sponsors_h1b": False, "sponsors_j1": None}),
+    ("Do you sponsor the J-1 visa?\nYes, through ECFMG.", {"sponsors_j1": True}),
+    ("Our institution does not sponsor any visas.", {"sponsors_h1b": False, "sponsors_j1": False}),
+    ("Visa sponsorship is not offered. We do accept the ECFMG-sponsored J-1.", {"sponsors_h1b": False, "sponsors_j1": True}),
+    ("H-1B sponsorship may be considered in certain situations.", {"sponsors_h1b": None}),
+    ("It is our hope to offer the H-1B in the future.", {"sponsors_h1b": None}),
+    ("We cannot guarantee sponsorship of any kind of visa.", {"sponsors_h1b": None, "sponsors_j1": None}),
+    ("J-1 sponsorship is considered for strong candidates.", {"sponsors_j1": None}),
+    ("Eligible applicants are US citizens, permanent residents, or hold a J-1 visa.", {"sponsors_j1": True, "sponsors_h1b": False}),
+    ("Applicants must be U.S. citizens or permanent residents.", {"sponsors_h1b": False}),
+    ("Status accepted: US citizen, J-1 or H-1 visa", {"sponsors_j1": True, "sponsors_h1b": True}),
+    ("Mostly J-1 visas are sponsored, but we also sponsor the H1B for a few residents.", {"sponsors_j1": True, "sponsors_h1b": True}),
+    ("The H-1B is offered when Step 3 has been passed by February 1.", {"sponsors_h1b": True, "requires_step3_for_h1b": True}),
+    ("H-1B Visa Requirements\nAll three USMLE steps must be passed by the rank list deadline.", {"requires_step3_for_h1b": True}),
+    ("The H-1B is offered only to residents transferring from another ACGME program.", {"sponsors_h1b": None}),
+    ("Applicants must already hold a J-1 visa.", {"sponsors_j1": None}),
+]
