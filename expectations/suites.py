@@ -9,10 +9,11 @@ import functools
 import os
 from dataclasses import dataclass
 
+from scrapers.facts import CATALOGUE, FIELDS
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-FACT_NAMES = ["sponsors_j1", "sponsors_h1b", "requires_step3_for_h1b", "step1_min", "step2ck_min", "max_attempts",
-              "yog_max_years", "usce_required", "usce_min_months", "ecfmg_required_by", "accepts_imgs"]
+FACT_NAMES = list(FIELDS)
 
 
 @dataclass(frozen=True)
@@ -44,20 +45,23 @@ def _raw_listings(gxe):
 
 
 def _raw_facts(gxe):
-    return [
+    """Value sets and ranges come from the fact catalogue, so a new fact is checked without edits here."""
+    booleans = [s.name for s in CATALOGUE if s.kind == "boolean"]
+    out = [
         gxe.ExpectColumnValuesToBeInSet(column="field", value_set=FACT_NAMES),
         gxe.ExpectColumnValuesToNotBeNull(column="evidence"),
         gxe.ExpectColumnValuesToNotBeNull(column="url"),
-        gxe.ExpectColumnValuesToBeBetween(column="value_num", min_value=1, max_value=300,
-                                          row_condition='field in ["step1_min", "step2ck_min"]', condition_parser="pandas"),
-        gxe.ExpectColumnValuesToBeBetween(column="value_num", min_value=1, max_value=6,
-                                          row_condition='field == "max_attempts"', condition_parser="pandas"),
         gxe.ExpectColumnValuesToBeInSet(column="value", value_set=["true", "false"],
-                                        row_condition='field in ["sponsors_j1", "sponsors_h1b", "usce_required", "accepts_imgs", "requires_step3_for_h1b"]',
-                                        condition_parser="pandas"),
-        gxe.ExpectColumnValuesToBeInSet(column="value", value_set=["application", "rank", "start"],
-                                        row_condition='field == "ecfmg_required_by"', condition_parser="pandas"),
+                                        row_condition=f"field in {booleans}", condition_parser="pandas"),
     ]
+    for s in CATALOGUE:
+        if s.kind == "integer":
+            out.append(gxe.ExpectColumnValuesToBeBetween(column="value_num", min_value=s.low, max_value=s.high,
+                                                         row_condition=f'field == "{s.name}"', condition_parser="pandas"))
+        elif s.values:
+            out.append(gxe.ExpectColumnValuesToBeInSet(column="value", value_set=list(s.values),
+                                                       row_condition=f'field == "{s.name}"', condition_parser="pandas"))
+    return out
 
 
 def _features(gxe):

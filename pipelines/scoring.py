@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from pipelines.applicants import ensure_schema as ensure_applicant_schema
+from scrapers.facts import BY_NAME, FIELDS
 
 SCORING_DDL = """
 create schema if not exists app;
@@ -69,6 +70,11 @@ def ensure_schema(con) -> None:
     con.execute(CHANCE_MACRO)
 
 
+# A fact read only from context ("inferred") is unknown to the gates: it may put a program in
+# "ask", never exclude one. Facts stated in so many words gate as they are.
+_AS_KNOWN = ", ".join(f"case when d.{name}_confidence = 'inferred' then null else f.{name} end as {name}" for name in FIELDS)
+
+
 def _pairs_cte(p: ScoringParams, applicant_filter: str) -> str:
     """Every (applicant, program of a target specialty) with the facts the rules read."""
     return f"""
@@ -93,7 +99,7 @@ share_baseline as (
     select specialty_code, avg(img_share) as avg_share from marts.fct_program_img_features group by specialty_code
 ),
 pairs as (
-    select c.applicant_id, c.specialty_name, c.preference, c.specialty_chance, a.*, f.*, d.program_name,
+    select c.applicant_id, c.specialty_name, c.preference, c.specialty_chance, a.*, f.* replace ({_AS_KNOWN}), d.program_name,
         d.sponsors_j1_source_url, d.sponsors_j1_fetched_at, d.sponsors_h1b_source_url, d.sponsors_h1b_fetched_at,
         i.img_friendliness_index, i.index_known_weight, b.avg_share,
         greatest(a.step1_attempts, a.step2ck_attempts) as most_attempts,
@@ -153,14 +159,15 @@ from judged
 
 # The facts an applicant should ask a program about: unknown, and relevant to this applicant.
 _ASK = [
-    ("visa_need in ('j1', 'either') and sponsors_j1 is null", "J-1 sponsorship"),
-    ("visa_need in ('h1b', 'either') and sponsors_h1b is null", "H-1B sponsorship"),
-    ("step2ck_min is null", "Step 2 CK minimum"),
-    ("max_attempts is null and most_attempts > 1", "limit on USMLE attempts"),
-    ("yog_max_years is null", "year-of-graduation cutoff"),
-    ("usce_required is null", "US clinical experience requirement"),
-    ("accepts_imgs is null and img_share is null", "whether IMGs are accepted"),
+    ("visa_need in ('j1', 'either') and sponsors_j1 is null", "sponsors_j1"),
+    ("visa_need in ('h1b', 'either') and sponsors_h1b is null", "sponsors_h1b"),
+    ("step2ck_min is null", "step2ck_min"),
+    ("max_attempts is null and most_attempts > 1", "max_attempts"),
+    ("yog_max_years is null", "yog_max_years"),
+    ("usce_required is null", "usce_required"),
+    ("accepts_imgs is null and img_share is null", "accepts_imgs"),
 ]
+_ASK = [(cond, BY_NAME[name].question.replace("'", "''")) for cond, name in _ASK]  # wording from the fact catalogue
 _UNKNOWN_COUNT = " + ".join(f"coalesce(({cond})::integer, 0)" for cond, _ in _ASK)
 
 

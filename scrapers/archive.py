@@ -38,6 +38,7 @@ create table if not exists raw.acgme_report_rows (
 create table if not exists raw.program_facts (
     program_id varchar, url varchar, content_hash varchar, field varchar, value varchar,
     evidence varchar, extracted_at timestamptz, primary key (url, content_hash, field));
+alter table raw.program_facts add column if not exists confidence varchar;
 create table if not exists raw.page_extractions (
     url varchar, content_hash varchar, program_id varchar, fact_count integer,
     residents_listed integer, residents_img integer, residents_unknown integer, extracted_at timestamptz,
@@ -184,13 +185,13 @@ def record_extractions(con, items: list[tuple[str, str, str, ProgramFacts, list[
         for name, fact in pf.facts.items():
             v = fact.value
             fact_rows.append((pid, url, h, name, None if v is None else str(v).lower() if isinstance(v, bool) else str(v),
-                              fact.sentence[:2000], t))
+                              fact.sentence[:2000], t, fact.confidence))
         ext_rows.append((url, h, pid, len(pf.facts), pf.residents_listed, pf.residents_img, pf.residents_unknown, t))
         res_rows += [(pid, url, h, i, s[:300]) for i, s in enumerate(schools)]
     con.execute("begin")
     try:
         insert_frame(con, "insert into raw.program_facts select * from {rows} on conflict do nothing", fact_rows,
-                     ["program_id", "url", "content_hash", "field", "value", "evidence", "extracted_at"])
+                     ["program_id", "url", "content_hash", "field", "value", "evidence", "extracted_at", "confidence"])
         insert_frame(con, "insert into raw.program_residents select * from {rows} on conflict do nothing", res_rows,
                      ["program_id", "url", "content_hash", "position", "medical_school"])
         insert_frame(con, "insert into raw.page_extractions select * from {rows} on conflict do nothing", ext_rows,

@@ -7,7 +7,10 @@ the Great Expectations value sets, the dbt seed `fact_catalogue.csv` (read by th
 """
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
+from pathlib import Path
 
 # Confidence classes, strongest first. "stated": a clause asserts the rule in so many words.
 # "inferred": read from context (an allowed-status list without H-1B, an ECFMG requirement
@@ -84,3 +87,39 @@ def seed_rows() -> list[dict]:
     return [{"fact_name": s.name, "fact_type": s.kind, "label": s.label, "question": s.question,
              "allowed_values": ";".join(s.values), "low": "" if s.low is None else s.low,
              "high": "" if s.high is None else s.high} for s in CATALOGUE]
+
+
+DBT = Path(__file__).resolve().parents[2] / "dbt_project"
+SEED = DBT / "seeds" / "fact_catalogue.csv"
+MACRO = DBT / "macros" / "fact_fields.sql"
+
+
+def seed_csv() -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(seed_rows()[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(seed_rows())
+    return buf.getvalue()
+
+
+def macro_sql() -> str:
+    pairs = ",\n    ".join(f'("{s.name}", "{s.kind}")' for s in CATALOGUE)
+    return ("{# Generated from scrapers/facts/catalogue.py by `python -m scrapers.facts.catalogue --write`; do not edit. #}\n"
+            "{# The IMG facts the scrapers extract, with the SQL type each is cast to. One list for every model. #}\n"
+            "{% macro fact_fields() -%}\n{{ return([\n    " + pairs + "\n]) }}\n{%- endmacro %}\n")
+
+
+def write_derived() -> list[Path]:
+    """Rewrite the dbt files that derive from the catalogue; a test fails while they differ."""
+    SEED.write_text(seed_csv())
+    MACRO.write_text(macro_sql())
+    return [SEED, MACRO]
+
+
+if __name__ == "__main__":  # python -m scrapers.facts.catalogue --write
+    import sys
+    if "--write" in sys.argv:
+        for path in write_derived():
+            print(f"wrote {path}")
+    else:
+        print(seed_csv(), end="")

@@ -58,8 +58,12 @@ def read(unit, doc):
         yield Candidate("requires_step3_for_h1b", True, Strength.STATED, text)
 
 
+NOT_CITIZEN = re.compile(r"\b(?:who )?(?:are|is) not (?:a |an )?(?:u\.?s\.?\s+)?citizens?\b|\bnon-?citizens?\b", re.I)
+
+
 def _clause(cl: str, sentence: str, unit, asked: bool):
     j, h = v.J1.search(cl), v.H1B.search(cl)
+    cl_for_negation = NOT_CITIZEN.sub("", cl)  # "applicants who are not citizens must hold a J-1" negates no visa
     hedged = HEDGE.search(cl)
     if not (j or h):
         if hedged:
@@ -75,7 +79,7 @@ def _clause(cl: str, sentence: str, unit, asked: bool):
         return
     if hedged or (NARROW.search(cl) and not v.STEP3.search(cl)):  # a Step 3 condition is a criterion, not a narrow group
         return
-    if v.STATUS.search(cl) and not NEGATION.search(cl) and re.search(r"\bor\b|,", cl):
+    if v.STATUS.search(cl) and not NEGATION.search(cl_for_negation) and re.search(r"\bor\b|,", cl):
         # allowed statuses: "U.S. citizens, permanent residents or J-1 visa holders"
         if j:
             yield Candidate("sponsors_j1", True, Strength.CONTEXT, sentence, "inferred")
@@ -138,4 +142,5 @@ CASES = [
     ("H-1B Visa Requirements\nAll three USMLE steps must be passed by the rank list deadline.", {"requires_step3_for_h1b": True}),
     ("The H-1B is offered only to residents transferring from another ACGME program.", {"sponsors_h1b": None}),
     ("Applicants must already hold a J-1 visa.", {"sponsors_j1": None}),
+    ("Applicants who are not U.S. citizens must be permanent residents or hold a J-1 visa.", {"sponsors_j1": True, "sponsors_h1b": False}),
 ]

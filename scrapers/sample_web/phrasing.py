@@ -56,6 +56,9 @@ def visa(j1, h1b, step3, rng: random.Random) -> Statement | None:
             Statement(f, f"We sponsor {j} visas only.", "Do you sponsor visas?", f"Yes, {j} only.", ("Visa sponsorship", f"{j} only")),
             Statement(f, f"{j} visa sponsorship only (through ECFMG); we do not sponsor {h} visas.", f"Do you sponsor {h} visas?", f"No. We only sponsor the {j} visa.", ("Visa", f"{j} only; no {h}")),
             Statement(f, f"Our program accepts {j} visas sponsored by ECFMG. {h} visas are not offered.", f"Can I train here on an {h} visa?", f"No, the program does not sponsor {h} visas. We sponsor {j} visas only.", ("Visa sponsorship", f"{j} only")),
+            # an allowed-status list that leaves H-1B out (read as "no H-1B", confidence inferred)
+            Statement(f, f"Applicants who are not U.S. citizens must be permanent residents or hold a {j} visa.", "Which immigration statuses are eligible?", f"U.S. citizens, permanent residents, or {j} visa holders.", ("Eligible status", f"U.S. citizen, permanent resident or {j}")),
+            Statement(f, f"We take {j} visas ONLY - NO {h}.", "What visa can I train on?", f"The {j} only - NO {h}.", ("Visa", f"{j} ONLY - NO {h}")),
         ]
     elif j1 is False and h1b:
         opts = [
@@ -198,6 +201,8 @@ def distractors(rng: random.Random) -> list[Statement]:
         Statement({}, "US clinical experience is strongly preferred.", "Is US clinical experience important?", "US clinical experience is strongly preferred.", ("US clinical experience", "Strongly preferred")),
         Statement({}, "A COMLEX Level 2-CE score of 500 or higher is required for osteopathic applicants.", "Do you accept COMLEX?", "Yes, a COMLEX Level 2-CE score of 500 or higher is required for osteopathic applicants.", ("COMLEX Level 2-CE", "500 or higher")),
         Statement({}, "Applicants must be eligible for ECFMG certification.", "Do I need ECFMG?", "Applicants must be eligible for ECFMG certification.", ("ECFMG", "Eligibility required")),
+        # a limit for one step only states no maximum for every step (LABELING.md)
+        Statement({}, "Step 1 must be passed within two attempts.", "Is there a limit on Step 1 attempts?", "Step 1 must be passed within two attempts.", ("Step 1 attempts", "Passed within two attempts")),
         Statement({}, "We review every application in ERAS holistically.", "How do you review applications?", "We review every application in ERAS holistically.", ("Review", "Holistic")),
     ]
     return rng.sample(pool, k=rng.randint(0, 2))

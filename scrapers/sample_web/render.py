@@ -26,12 +26,20 @@ def program_page(prog: SampleProgram, page: SamplePage) -> str:
     if page.kind == "residents":
         parts.append(_residents(page, rng))
     elif page.layout == "faq":
+        # some FAQ answers stand without their question, as on real pages; only self-contained ones
         parts.append("<div class='faq'>" + "".join(
+            f"<div class='qa'><div class='answer'><p>{e(s.sentence)}</p></div></div>"
+            if rng.random() < 0.15 else
             f"<div class='qa'><h3 class='question'>{e(s.question)}</h3><div class='answer'><p>{e(s.answer)}</p></div></div>"
             for s in st) + "</div>")
     elif page.layout == "bullets":
         parts.append("<p>Applicants should review the following before applying through ERAS:</p><ul>"
                      + "".join(f"<li>{e(s.sentence)}</li>" for s in st) + "</ul>")
+        if rng.random() < 0.3:
+            # rule-like words under a "preferred" heading are preferences, not rules: no fact
+            soft = rng.sample(["Step 2 CK of 245 or higher", "Graduation within the last 2 years",
+                               "No attempts failed on any USMLE step", "Four months of US clinical experience"], 2)
+            parts.append("<h3>Preferred criteria</h3><ul>" + "".join(f"<li>{e(x)}</li>" for x in soft) + "</ul>")
     elif page.layout == "table":
         parts.append("<table class='requirements'><tr><th>Requirement</th><th>Policy</th></tr>" + "".join(
             f"<tr><td>{e(s.row[0])}</td><td>{e(s.row[1])}</td></tr>" for s in st) + "</table>")

@@ -17,8 +17,8 @@ def test_listings_suite_catches_a_malformed_program_number(tmp_path):
 
 def test_facts_suite_rejects_out_of_domain_scores(tmp_path):
     con = archive.connect(tmp_path / "w.duckdb")
-    con.execute("insert into raw.program_facts values ('1400512345', 'http://x/a', 'h', 'step2ck_min', '230', 'Step 2 CK 230 minimum.', now())")
+    con.execute("insert into raw.program_facts values ('1400512345', 'http://x/a', 'h', 'step2ck_min', '230', 'Step 2 CK 230 minimum.', now(), 'stated')")
     assert validate("raw_program_facts", con).success
-    con.execute("insert into raw.program_facts values ('1400512345', 'http://x/a', 'h', 'max_attempts', '9', 'nine attempts', now())")
+    con.execute("insert into raw.program_facts values ('1400512345', 'http://x/a', 'h', 'max_attempts', '9', 'nine attempts', now(), 'stated')")
     res = validate("raw_program_facts", con)
     assert not res.success and res.failures[0][1] == "value_num"

@@ -9,6 +9,7 @@ from pipelines.resources import ApplicantsResource, SmtpResource
 from scrapers.sample_web.generate import SampleWeb
 from tests.conftest import SmtpSink
 from tests.pipelines.helpers import definitions, new_instance, query, run_job
+from scrapers.facts import BY_NAME
 
 SAMPLE_APPLICANTS = Path(__file__).resolve().parents[2] / "sample_data" / "applicants"
 
@@ -59,18 +60,20 @@ def test_lists_are_balanced_and_explained(published):
 def test_gates_and_unknown_facts(published):
     db = published["db"]
     # a J-1 applicant is gated exactly where a program says it does not sponsor J-1 ...
-    rows = query(db, """select f.sponsors_j1, s.gated, s.gate_reasons
+    # (a "no" read only from context -- confidence "inferred" -- is unknown to the gates)
+    rows = query(db, """select f.sponsors_j1, d.sponsors_j1_confidence, s.gated, s.gate_reasons
                         from app.program_scores s join app.applicants a using (applicant_id)
                         join marts.fct_program_img_features f using (program_id)
+                        join marts.dim_programs d using (program_id)
                         where a.visa_need = 'j1'""")
     assert rows and any(j1 is None for j1, *_ in rows)
-    for j1, gated, reasons in rows:
-        assert ("does not sponsor the J-1 visa you need" in reasons) == (j1 is False)
+    for j1, confidence, gated, reasons in rows:
+        assert ("does not sponsor the J-1 visa you need" in reasons) == (j1 is False and confidence == "stated")
     # ... and an unknown never excludes: it is listed as a question for the program
     asked = query(db, """select r.ask_program from app.ranked_lists r join app.applicants a using (applicant_id)
                          join marts.fct_program_img_features f using (program_id)
                          where a.visa_need = 'j1' and f.sponsors_j1 is null""")
-    assert asked and all("J-1 sponsorship" in ask for (ask,) in asked)
+    assert asked and all(BY_NAME["sponsors_j1"].question in ask for (ask,) in asked)
     floors = query(db, """select a.step2ck_score, f.step2ck_min, s.gate_reasons from app.program_scores s
                           join app.applicants a using (applicant_id) join marts.fct_program_img_features f using (program_id)
                           where f.step2ck_min is not null and a.step2ck_score is not null""")

@@ -9,6 +9,7 @@ final as (
         {%- for name, type in fact_fields() %}
         max(case when fact_name = '{{ name }}' then fact_value end)::{{ type }} as {{ name }},
         max(case when fact_name = '{{ name }}' then evidence_sentence end) as {{ name }}_evidence,
+        max(case when fact_name = '{{ name }}' then fact_confidence end) as {{ name }}_confidence,
         max(case when fact_name = '{{ name }}' then source_url end) as {{ name }}_source_url,
         max(case when fact_name = '{{ name }}' then fetched_at end) as {{ name }}_fetched_at,
         coalesce(bool_or(case when fact_name = '{{ name }}' then has_conflict end), false) as {{ name }}_has_conflict,

@@ -46,6 +46,7 @@ final as (
         chosen.fact_name,
         chosen.fact_value,
         chosen.evidence_sentence,
+        chosen.fact_confidence,
         chosen.url as source_url,
         chosen.fetched_at,
         chosen.page_rank,

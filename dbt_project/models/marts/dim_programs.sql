@@ -57,6 +57,7 @@ final as (
         {%- for name, type in fact_fields() %}
         facts.{{ name }},
         facts.{{ name }}_evidence,
+        facts.{{ name }}_confidence,
         facts.{{ name }}_source_url,
         facts.{{ name }}_fetched_at,
         coalesce(facts.{{ name }}_has_conflict, false) as {{ name }}_has_conflict,

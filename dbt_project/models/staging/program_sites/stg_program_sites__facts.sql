@@ -14,6 +14,7 @@ final as (
         facts.field as fact_name,
         facts.value as fact_value,
         facts.evidence as evidence_sentence,
+        coalesce(facts.confidence, 'stated') as fact_confidence,
         pages.depth as page_depth,
         pages.fetched_at,
         facts.extracted_at
