@@ -33,7 +33,7 @@ def load_truth(con, web: SampleWeb, base: str = "http://127.0.0.1:8765") -> None
             h = hashlib.sha256(url.encode()).hexdigest()
             pages.append((url, p.program_id, "program_site", 0 if pg.kind == "home" else 1, url, 200, h, None, None, now, now, None))
             for k, v in pg.truth().items():
-                facts.append((p.program_id, url, h, k, str(v).lower() if isinstance(v, bool) else str(v), "(ground truth)", now))
+                facts.append((p.program_id, url, h, k, str(v).lower() if isinstance(v, bool) else str(v), "(ground truth)", now, "stated"))
             for i, (_, school) in enumerate(pg.residents):
                 residents.append((p.program_id, url, h, i, school))
             extractions.append((url, h, p.program_id, len(pg.truth()), None, None, None, now))
@@ -43,7 +43,7 @@ def load_truth(con, web: SampleWeb, base: str = "http://127.0.0.1:8765") -> None
                          ["url", "program_id", "source", "depth", "final_url", "status", "content_hash", "etag",
                           "last_modified", "fetched_at", "checked_at", "last_error"])
     archive.insert_frame(con, "insert into raw.program_facts select * from {rows}", facts,
-                         ["program_id", "url", "content_hash", "field", "value", "evidence", "extracted_at"])
+                         ["program_id", "url", "content_hash", "field", "value", "evidence", "extracted_at", "confidence"])
     archive.insert_frame(con, "insert into raw.program_residents select * from {rows}", residents,
                          ["program_id", "url", "content_hash", "position", "medical_school"])
     archive.insert_frame(con, "insert into raw.page_extractions select * from {rows}", extractions,

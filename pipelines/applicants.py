@@ -32,6 +32,7 @@ create table if not exists app.applicants (
     preferred_states varchar[], preferred_regions varchar[], program_type_preference varchar,
     research_count integer, publication_count integer, applications_planned integer,
     is_sample boolean, profile_hash varchar, source_file varchar, received_at timestamptz, updated_at timestamptz);
+alter table app.applicants add column if not exists step3_expected_date date;
 create table if not exists app.applicant_quarantine (
     quarantine_id varchar primary key, applicant_id varchar, source_file varchar, received_at timestamptz,
     raw_profile varchar, reasons json);
@@ -54,6 +55,8 @@ class ApplicantProfile(BaseModel):
     step2ck_score: int | None = Field(default=None, ge=1, le=300)
     step2ck_attempts: int = Field(default=0, ge=0, le=6)
     step3_passed: bool = False
+    step3_expected_date: dt.date | None = Field(
+        default=None, description="When Step 3 is expected to be passed: opens H-1B programs whose deadline it meets.")
     graduation_year: int = Field(ge=1960, le=2035)
     ecfmg_status: Literal["certified", "pending"] = "pending"
     ecfmg_expected_date: dt.date | None = None

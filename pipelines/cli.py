@@ -173,10 +173,14 @@ def rank(applicant_id, version):
                 version = con.execute("select max(list_version) from app.list_versions where applicant_id = ?",
                                       [applicant_id]).fetchone()[0]
             rows = con.execute("""
-                select specialty_name, list_rank, tier, program_name, state, score, confidence,
-                       array_to_string(ask_program, ', ')
+                select specialty_name, list_rank, replace(coalesce(status, 'listed'), '_', ' '), tier, program_name, state,
+                       round(100 * chance)::integer, asks, gates
                 from app.ranked_lists where applicant_id = ? and list_version = ?
                 order by preference, list_rank""", [applicant_id, version]).fetchall()
+            from pipelines import wording
+
+            rows = [(*r[:6], f"{r[6]}%", "; ".join([wording.label(f) + "?" for f in (r[7] or [])]
+                                                 + [wording.exclusion(g) for g in (r[8] or [])])) for r in rows]
         except Exception as exc:
             if "does not exist" not in str(exc):
                 raise
@@ -184,8 +188,8 @@ def rank(applicant_id, version):
     if not rows:
         raise click.ClickException(f"no ranked list for {applicant_id!r}; run `smartpick run` first")
     click.echo(f"List version {version} for {applicant_id} (scores rank programs; they are not match probabilities)")
-    click.echo(tabulate(rows, headers=["specialty", "#", "tier", "program", "state", "score", "confidence",
-                                       "ask the program"], maxcolwidths=[None, None, None, 48, None, None, None, 40]))
+    click.echo(tabulate(rows, headers=["specialty", "#", "outcome", "tier", "program", "state", "chance",
+                                       "ask the program / excluded because"], maxcolwidths=[None, None, None, None, 44, None, None, 44]))
 
 
 @main.command()

@@ -7,9 +7,11 @@ A send that fails for certain (SMTP refused, connection error) is `failed` and r
 """
 from __future__ import annotations
 
+import base64
 import csv
 import email.policy
 import io
+import math
 import os
 import re
 import smtplib
@@ -19,7 +21,11 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
 
+import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from pipelines import picture, wording
+from scrapers.facts import FIELDS
 
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), undefined=StrictUndefined,
@@ -61,36 +67,132 @@ def write_private(path: Path, data: bytes) -> None:
 
 
 # -- list content -----------------------------------------------------------------------------
+def _auc(m_mean, m_sd, n_mean, n_sd) -> float | None:
+    """Discrimination of any score-increasing rule between matched and not-matched (normal approximations)."""
+    if None in (m_mean, m_sd, n_mean, n_sd):
+        return None
+    if m_mean <= n_mean:
+        return 0.5  # the model is flat there: it does not rank applicants by score at all
+    return 0.5 * (1 + math.erf((m_mean - n_mean) / math.sqrt(m_sd ** 2 + n_sd ** 2) / math.sqrt(2)))
+
+
+def _specialties(con, applicant_id: str, score) -> dict:
+    try:
+        rows = con.execute("""
+            select t.specialty_name, t.preference, s.img_match_rate, s.step2ck_informative,
+                   s.step2ck_matched_mean, s.step2ck_matched_sd, s.step2ck_not_matched_mean, s.step2ck_not_matched_sd,
+                   s.step2ck_matched_q1, s.step2ck_matched_median, s.step2ck_matched_q3,
+                   s.step2ck_not_matched_q1, s.step2ck_not_matched_median, s.step2ck_not_matched_q3,
+                   smartpick_chance($score, s.img_match_rate, s.step2ck_matched_mean, s.step2ck_not_matched_mean, s.step2ck_pooled_sd),
+                   smartpick_chance_bound($score, s.img_match_rate, s.img_matched + s.img_not_matched, s.step2ck_matched_mean,
+                       s.step2ck_not_matched_mean, s.step2ck_pooled_sd, s.step2ck_matched_n, s.step2ck_not_matched_n, -1.96),
+                   smartpick_chance_bound($score, s.img_match_rate, s.img_matched + s.img_not_matched, s.step2ck_matched_mean,
+                       s.step2ck_not_matched_mean, s.step2ck_pooled_sd, s.step2ck_matched_n, s.step2ck_not_matched_n, 1.96),
+                   s.programs_in_warehouse
+            from (select unnest(target_specialties) as specialty_name, generate_subscripts(target_specialties, 1) as preference
+                  from app.applicants where applicant_id = $aid) t
+            left join marts.dim_specialties s using (specialty_name)""", {"aid": applicant_id, "score": score}).fetchall()
+    except duckdb.CatalogException:  # marts not built yet
+        return {}
+    out = {}
+    for (name, pref, rate, informative, m_mean, m_sd, n_mean, n_sd, mq1, mmed, mq3, nq1, nmed, nq3, chance, low, high, n_programs) in rows:
+        matched, not_matched = (mq1, mmed, mq3), (nq1, nmed, nq3)
+        png = picture.step2ck_picture(score, matched, not_matched)
+        out[name] = {"name": name, "preference": pref, "has_figures": rate is not None,
+                     "chance_pct": None if chance is None else round(100 * chance),
+                     "low_pct": None if low is None else round(100 * low), "high_pct": None if high is None else round(100 * high),
+                     "rate_pct": None if rate is None else round(100 * rate), "informative": bool(informative),
+                     "auc": _auc(m_mean, m_sd, n_mean, n_sd), "picture": png, "cid": f"step2ck-{pref}",
+                     "caption": picture.caption(score, matched, not_matched, name) if png else "",
+                     "programs_in_warehouse": n_programs or 0}
+    return out
+
+
+def _evidence(item) -> dict:
+    return {"sentence": wording.shorten(item["sentence"]), "url": item["url"], "checked": item["checked"]}
+
+
 def list_context(con, applicant_id: str, version: int) -> dict:
-    a = con.execute("select name, email, is_sample from app.applicants where applicant_id = ?", [applicant_id]).fetchone()
+    a = con.execute("select name, email, is_sample, step2ck_score, visa_need from app.applicants where applicant_id = ?",
+                    [applicant_id]).fetchone()
     rows = con.execute("""
-        select specialty_name, preference, list_rank, tier, program_id, program_name, state, score, chance,
-               confidence, reasons, ask_program, recommended_applications, specialty_chance
+        select specialty_name, preference, list_rank, coalesce(status, 'listed'), tier, program_id, program_name, state, city,
+               score, chance, chance_low, chance_high, items, gates, asks, program_email, website, reasons,
+               recommended_applications, specialty_chance
         from app.ranked_lists where applicant_id = ? and list_version = ?
         order by preference, list_rank""", [applicant_id, version]).fetchall()
-    specialties: dict = {}
-    for (spec, pref, rank, tier, pid, pname, state, score, chance, conf, reasons, ask, rec, spec_chance) in rows:
-        s = specialties.setdefault(spec, {"name": spec, "preference": pref, "recommended": rec,
-                                          "chance_pct": round(100 * spec_chance), "entries": []})
-        s["entries"].append({"list_rank": rank, "tier": tier, "program_id": pid, "program_name": pname,
-                             "state": state, "score": score, "chance": round(chance, 3), "confidence": conf,
-                             "reasons": list(reasons or []), "ask_program": list(ask or [])})
-    sample = bool(a[2]) or any("(SAMPLE)" in e["program_name"] for s in specialties.values() for e in s["entries"])
+    specs = _specialties(con, applicant_id, a[3])
+    sample = bool(a[2]) or any("(SAMPLE)" in (r[6] or "") for r in rows)
+    for spec in specs.values():
+        spec.update({"recommended": None, "tiers": {"safety": [], "target": [], "reach": []}, "ask": [], "excluded": {},
+                     "listed_count": 0, "excluded_count": 0})
+    for (spec_name, pref, rank, status, tier, pid, pname, state, city, score, chance, low, high, items, gates, asks,
+         email, website, legacy, rec, spec_chance) in rows:
+        spec = specs.setdefault(spec_name, {"name": spec_name, "preference": pref, "tiers": {"safety": [], "target": [], "reach": []},
+                                            "ask": [], "excluded": {}, "listed_count": 0, "excluded_count": 0, "picture": None,
+                                            "chance_pct": round(100 * spec_chance) if spec_chance is not None else None,
+                                            "informative": False, "has_figures": False, "programs_in_warehouse": 0})
+        spec["recommended"] = rec
+        entry = {"list_rank": rank, "status": status, "tier": tier, "program_id": pid, "program_name": pname, "state": state,
+                 "city": city, "score": score, "chance_pct": None if chance is None else round(100 * chance),
+                 "low_pct": None if low is None else round(100 * low), "high_pct": None if high is None else round(100 * high),
+                 "website": website, "program_email": email,
+                 "reasons": ([{"text": wording.reason(i), **_evidence(i)} for i in items] if items is not None
+                             else [{"text": r, "sentence": "", "url": None, "checked": None} for r in (legacy or [])]),
+                 "gates": [{"text": wording.exclusion(g), "code": g["code"], **_evidence(g)} for g in (gates or [])],
+                 "questions": [wording.question(f) for f in (asks or [])],
+                 "mailto": wording.mailto(email, pname, list(asks or []), sample) if asks else None}
+        if status == "excluded":
+            group = spec["excluded"].setdefault(entry["gates"][0]["code"] if entry["gates"] else "other",
+                                                {"title": wording.exclusion_group(entry["gates"][0]["code"]) if entry["gates"] else "other",
+                                                 "programs": []})
+            group["programs"].append(entry)
+            spec["excluded_count"] += 1
+        elif status == "ask_first":
+            spec["ask"].append(entry)
+        else:
+            spec["tiers"].setdefault(tier or "reach", []).append(entry)
+            spec["listed_count"] += 1
+    for spec in specs.values():
+        spec["excluded_groups"] = sorted(spec.pop("excluded").values(), key=lambda g: -len(g["programs"]))
+    openers = con.execute("select change, programs_opened from app.applicant_openers where applicant_id = ? and programs_opened > 0 "
+                          "order by programs_opened desc, change", [applicant_id]).fetchall()
     return {"applicant_id": applicant_id, "name": one_line(a[0]), "email": a[1], "version": version, "sample": sample,
-            "specialties": list(specialties.values())}
+            "step2ck_score": a[3], "visa_need": a[4],
+            "specialties": sorted(specs.values(), key=lambda s: s["preference"]),
+            "listed_total": sum(s["listed_count"] for s in specs.values()),
+            "openers": [wording.opener(c, n) for c, n in openers], "legend": wording.LEGEND}
+
+
+def _entries(ctx: dict):
+    for s in ctx["specialties"]:
+        for tier in ("safety", "target", "reach"):
+            for e in s["tiers"].get(tier, []):
+                yield s, e
+        for e in s["ask"]:
+            yield s, e
+        for g in s["excluded_groups"]:
+            for e in g["programs"]:
+                yield s, e
 
 
 def list_csv(ctx: dict) -> bytes:
+    """Every program of the applicant's specialties, in the three outcomes, with the reasons in words."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["specialty", "rank", "tier", "program_id", "program_name", "state", "score", "chance", "confidence",
-                "reasons", "ask_the_program"] + (["sample_data"] if ctx["sample"] else []))
-    for s in ctx["specialties"]:
-        for e in s["entries"]:
-            w.writerow([csv_cell(x) for x in (s["name"], e["list_rank"], e["tier"], e["program_id"], e["program_name"],
-                                               e["state"], e["score"], e["chance"], e["confidence"], "; ".join(e["reasons"]),
-                                               "; ".join(e["ask_program"]))] + (["SAMPLE"] if ctx["sample"] else []))
+    w.writerow(["specialty", "status", "tier", "program_id", "program_name", "state", "chance", "chance_low", "chance_high",
+                "reasons", "excluded_because", "ask_the_program", "evidence_pages"] + (["sample_data"] if ctx["sample"] else []))
+    for s, e in _entries(ctx):
+        pages = sorted({x["url"] for x in e["reasons"] + e["gates"] if x.get("url")})
+        w.writerow([csv_cell(x) for x in (s["name"], e["status"].replace("_", " "), e["tier"] or "", e["program_id"], e["program_name"],
+                                           e["state"], e["chance_pct"], e["low_pct"], e["high_pct"],
+                                           "; ".join(r["text"] for r in e["reasons"]), "; ".join(g["text"] for g in e["gates"]),
+                                           " ".join(e["questions"]), " ".join(pages))] + (["SAMPLE"] if ctx["sample"] else []))
     return buf.getvalue().encode("utf-8")
+
+
+def _data_uri(png: bytes | None) -> str | None:
+    return "data:image/png;base64," + base64.b64encode(png).decode() if png else None
 
 
 def write_reports(con, outputs: Path, applicant_ids: list[str]) -> int:
@@ -105,30 +207,55 @@ def write_reports(con, outputs: Path, applicant_ids: list[str]) -> int:
         ctx = list_context(con, aid, version)
         folder = private_dir(private_dir(outputs / "reports") / aid)
         write_private(folder / f"list-v{version}.csv", list_csv(ctx))
-        write_private(folder / f"list-v{version}.html", TEMPLATES.get_template("report.html.j2").render(**ctx).encode())
+        images = {s["cid"]: _data_uri(s.get("picture")) for s in ctx["specialties"] if s.get("picture")}
+        html = TEMPLATES.get_template("email.html.j2").render(**ctx, changes=None, opt_out=None, images=images, report=True)
+        write_private(folder / f"list-v{version}.html", html.encode())
         written += 1
     return written
 
 
+def _relevant_facts(visa_need: str) -> set:
+    facts = set(FIELDS)
+    if visa_need not in ("j1", "either"):
+        facts.discard("sponsors_j1")
+    if visa_need not in ("h1b", "either"):
+        facts -= {"sponsors_h1b", "requires_step3_for_h1b"}
+    return facts
+
+
 def changes_since(con, applicant_id: str, version: int, previous: int | None, since) -> dict | None:
+    """What moved for this applicant: programs added or dropped, outcomes and tiers, and policy changes
+    of facts that matter to them on their programs, each with the sentences before and after."""
     if previous is None:
         return None
-    cur = dict(con.execute("select program_id, program_name from app.ranked_lists where applicant_id = ? and list_version = ?",
-                           [applicant_id, version]).fetchall())
-    old = dict(con.execute("select program_id, program_name from app.ranked_lists where applicant_id = ? and list_version = ?",
-                           [applicant_id, previous]).fetchall())
+    q = ("select program_id, program_name, coalesce(status, 'listed'), tier from app.ranked_lists "
+         "where applicant_id = ? and list_version = ?")
+    cur = {r[0]: r[1:] for r in con.execute(q, [applicant_id, version]).fetchall()}
+    old = {r[0]: r[1:] for r in con.execute(q, [applicant_id, previous]).fetchall()}
+    shown = lambda rows: {p for p, (_, status, _) in rows.items() if status != "excluded"}  # noqa: E731
+    moved = []
+    for pid in sorted(set(cur) & set(old)):
+        (name, s_new, t_new), (_, s_old, t_old) = cur[pid], old[pid]
+        if (s_new, t_new) != (s_old, t_old) and (s_new != "excluded" or s_old != "excluded"):
+            moved.append({"program_name": name, "before": (t_old or s_old).replace("_", " "), "after": (t_new or s_new).replace("_", " ")})
+    visa_need = con.execute("select visa_need from app.applicants where applicant_id = ?", [applicant_id]).fetchone()[0]
+    facts = sorted(_relevant_facts(visa_need))
     try:
         policy = con.execute("""
-            select d.program_name, c.fact_name, c.old_value, c.new_value, strftime(c.changed_at, '%Y-%m-%d')
+            select d.program_name, c.fact_name, c.old_value, c.new_value, c.old_evidence_sentence, c.evidence_sentence,
+                   c.source_url, strftime(c.changed_at, '%Y-%m-%d')
             from marts.fct_program_policy_changes c join marts.dim_programs d using (program_id)
-            where c.program_id in (select unnest(?)) and c.changed_at > ?
-            order by d.program_name, c.fact_name""", [sorted(set(cur) | set(old)), since]).fetchall()
-    except Exception:  # marts not built yet: no policy history to report
+            where c.program_id in (select unnest(?)) and c.fact_name in (select unnest(?)) and c.changed_at > ?
+            order by d.program_name, c.fact_name""", [sorted(shown(cur) | shown(old)), facts, since]).fetchall()
+    except duckdb.CatalogException:  # marts not built yet: no policy history to report
         policy = []
     return {"previous_version": previous,
-            "added": sorted(cur[p] for p in set(cur) - set(old)),
-            "dropped": sorted(old[p] for p in set(old) - set(cur)),
-            "policy": [dict(zip(["program_name", "fact_name", "old_value", "new_value", "changed_at"], r)) for r in policy]}
+            "added": sorted(cur[p][0] for p in shown(cur) - shown(old)),
+            "dropped": sorted(old[p][0] for p in shown(old) - shown(cur)),
+            "moved": moved,
+            "policy": [{"program_name": name, "text": wording.policy_change(fact, o, n),
+                        "before": wording.shorten(ob), "after": wording.shorten(nb), "url": url, "changed_at": at}
+                       for name, fact, o, n, ob, nb, url, at in policy]}
 
 
 # -- messages and mailers -----------------------------------------------------------------------
@@ -141,9 +268,14 @@ def build_message(ctx: dict, changes: dict | None, from_addr: str, opt_out: str,
     msg["List-Unsubscribe"] = f"<mailto:{one_line(opt_out)}?subject=unsubscribe>"
     if ctx["sample"]:
         msg["X-SmartPick-Sample"] = "yes"
-    view = {**ctx, "changes": changes, "opt_out": opt_out}
+    pictures = {s["cid"]: s["picture"] for s in ctx["specialties"] if s.get("picture")}
+    images = {cid: f"cid:{cid}@smartpick.invalid" for cid in pictures}
+    view = {**ctx, "changes": changes, "opt_out": opt_out, "images": images, "report": False}
     msg.set_content(TEMPLATES.get_template("email.txt.j2").render(**view))
     msg.add_alternative(TEMPLATES.get_template("email.html.j2").render(**view), subtype="html")
+    html_part = msg.get_payload()[1]
+    for cid, png in pictures.items():
+        html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}@smartpick.invalid>", filename=f"{cid}.png")
     msg.add_attachment(list_csv(ctx), maintype="text", subtype="csv", filename=f"smartpick-list-v{ctx['version']}.csv")
     return msg
 

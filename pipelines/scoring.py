@@ -1,7 +1,9 @@
-"""Scoring inside DuckDB: gates, specialty chance, program adjustment, tiers, reasons, ranked lists.
+"""Scoring inside DuckDB: visa routes, gates, three outcomes, the specialty chance, tiers and lists.
 
 Every formula is in docs/scoring.md with its source. The work is set-based SQL over
 (applicant x program in the applicant's target specialties); no Python loop touches a pair.
+Reasons are stored as codes with parameters and evidence (`ITEM` below); `pipelines/wording.py`
+turns them into words, so no field name reaches an applicant.
 """
 from __future__ import annotations
 
@@ -9,14 +11,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 from pipelines.applicants import ensure_schema as ensure_applicant_schema
-from scrapers.facts import BY_NAME, FIELDS
+from scrapers.facts import FIELDS
 
-SCORING_DDL = """
+# one reason, exclusion or piece of evidence: a code, two parameters, the sentence, page and date behind it
+ITEM = "struct(code varchar, a varchar, b varchar, sentence varchar, url varchar, checked varchar)"
+
+SCORING_DDL = f"""
 create schema if not exists app;
 create table if not exists app.program_scores (
     applicant_id varchar, program_id varchar, specialty_name varchar, preference integer,
-    specialty_chance double, chance double, score double, tier varchar, confidence double,
-    gated boolean, gate_reasons varchar[], scored_at timestamptz);
+    specialty_chance double, chance double, chance_low double, chance_high double, score double, tier varchar,
+    outcome varchar, gated boolean, gate_reasons varchar[], gates {ITEM}[], asks varchar[], scored_at timestamptz);
 create table if not exists app.list_versions (
     applicant_id varchar, list_version integer, list_hash varchar, created_at timestamptz, entries integer,
     primary key (applicant_id, list_version));
@@ -25,7 +30,14 @@ create table if not exists app.ranked_lists (
     program_id varchar, program_name varchar, state varchar, tier varchar, score double, chance double,
     confidence double, reasons varchar[], ask_program varchar[], recommended_applications integer,
     specialty_chance double);
+create table if not exists app.applicant_openers (
+    applicant_id varchar, change varchar, programs_opened integer, computed_at timestamptz,
+    primary key (applicant_id, change));
 """
+# columns added to lists written before the three outcomes existed (old rows keep nulls)
+RANKED_LIST_COLUMNS = {"status": "varchar", "items": f"{ITEM}[]", "gates": f"{ITEM}[]", "asks": "varchar[]",
+                       "chance_low": "double", "chance_high": "double", "program_email": "varchar",
+                       "website": "varchar", "city": "varchar"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,7 @@ class ScoringParams:
     match_year: int
     rank_deadline: dt.date
     training_start: dt.date
+    h1b_step3_deadline: dt.date  # H-1B petitions are filed ~90 days before July 1: Step 3 must be in by then
     safety_threshold: float = 0.60
     target_threshold: float = 0.35
     beta_img_share: float = 2.0
@@ -43,239 +56,337 @@ class ScoringParams:
     fit_region: float = 0.10
     fit_type: float = 0.05
     overall_img_rate: float = 0.58  # NRMP 2025 non-US IMG match rate (img_match_rates_by_year seed)
+    yog_ask_after: int = 3  # judgement: graduation cutoffs of 3 years or fewer are common enough to ask about
+    usce_months_variant: int = 12  # "what would open most": the longest stated USCE minimum on real pages
 
     @staticmethod
     def for_today(today: dt.date | None = None) -> "ScoringParams":
         today = today or dt.date.today()
         year = today.year + 1 if today.month >= 7 else today.year  # the Match of the current season
-        return ScoringParams(match_year=year, rank_deadline=dt.date(year, 3, 4), training_start=dt.date(year, 7, 1))
+        return ScoringParams(match_year=year, rank_deadline=dt.date(year, 3, 4), training_start=dt.date(year, 7, 1),
+                             h1b_step3_deadline=dt.date(year, 4, 1))
 
 
-# P(match | Step 2 CK = s) by Bayes' rule from the NRMP matched / not-matched distributions (normal
-# approximations with the published mean and SD) and the published match rate as the prior.
-# Without a score, or when NRMP suppressed a distribution, the published rate itself.
-CHANCE_MACRO = """
-create or replace macro smartpick_chance(score, rate, m_mean, m_sd, n_mean, n_sd) as
-    case when score is null or m_mean is null or n_mean is null or m_sd is null or n_sd is null then rate
-    else rate * exp(-0.5 * pow((score - m_mean) / m_sd, 2)) / m_sd
-         / (rate * exp(-0.5 * pow((score - m_mean) / m_sd, 2)) / m_sd
-            + (1 - rate) * exp(-0.5 * pow((score - n_mean) / n_sd, 2)) / n_sd)
-    end
+# P(match | Step 2 CK = s): the published matched / not-matched distributions as normals with ONE pooled
+# SD (a linear discriminant), the published match rate as the prior. The posterior is then a logistic
+# function of s, rising when matched IMGs scored higher on average, flat (the rate) when they did not.
+# The bounds move the prior by 1.96 binomial SEs (n = IMGs behind the rate) and the slope by 1.96 SEs of
+# the difference of means (n matched, n not matched), each in the direction that lowers / raises the chance.
+CHANCE_MACROS = """
+create or replace macro smartpick_logit(p) as ln(least(greatest(p, 0.001), 0.999) / (1 - least(greatest(p, 0.001), 0.999)));
+create or replace macro smartpick_sigmoid(x) as 1 / (1 + exp(-x));
+create or replace macro smartpick_slope(m_mean, n_mean, sd) as
+    case when m_mean is null or n_mean is null or sd is null or sd = 0 or m_mean <= n_mean then 0
+         else (m_mean - n_mean) / pow(sd, 2) end;
+create or replace macro smartpick_chance(score, rate, m_mean, n_mean, sd) as
+    case when score is null then rate
+         else smartpick_sigmoid(smartpick_logit(rate) + smartpick_slope(m_mean, n_mean, sd) * (score - (m_mean + n_mean) / 2)) end;
+create or replace macro smartpick_chance_bound(score, rate, n_rate, m_mean, n_mean, sd, n_m, n_n, z) as
+    smartpick_sigmoid(
+        smartpick_logit(rate + z * sqrt(rate * (1 - rate) / greatest(coalesce(n_rate, 1), 1)))
+        + case when score is null or smartpick_slope(m_mean, n_mean, sd) = 0 then 0
+               else greatest(0, smartpick_slope(m_mean, n_mean, sd)
+                                + z * sign(score - (m_mean + n_mean) / 2)
+                                    * coalesce(sqrt(1.0 / n_m + 1.0 / n_n) / sd, 0))
+                    * (score - (m_mean + n_mean) / 2) end);
 """
 
 
 def ensure_schema(con) -> None:
     ensure_applicant_schema(con)
+    cols = {r[0] for r in con.execute("select column_name from information_schema.columns "
+                                      "where table_schema = 'app' and table_name = 'program_scores'").fetchall()}
+    if cols and "outcome" not in cols:
+        con.execute("drop table app.program_scores")  # recomputed on every run: nothing to keep
     con.execute(SCORING_DDL)
-    con.execute(CHANCE_MACRO)
+    for name, kind in RANKED_LIST_COLUMNS.items():
+        con.execute(f"alter table app.ranked_lists add column if not exists {name} {kind}")
+    con.execute(CHANCE_MACROS)
 
 
 # A fact read only from context ("inferred") is unknown to the gates: it may put a program in
-# "ask", never exclude one. Facts stated in so many words gate as they are.
+# "ask first", never exclude one. Facts stated in so many words gate as they are.
 _AS_KNOWN = ", ".join(f"case when d.{name}_confidence = 'inferred' then null else f.{name} end as {name}" for name in FIELDS)
 
 
-def _pairs_cte(p: ScoringParams, applicant_filter: str) -> str:
-    """Every (applicant, program of a target specialty) with the facts the rules read."""
+def _ev(fact: str) -> str:
+    return f"d.{fact}_evidence as {fact}_sentence, d.{fact}_source_url as {fact}_url, strftime(d.{fact}_fetched_at, '%Y-%m-%d') as {fact}_checked"
+
+
+def _item(code: str, a: str = "null", b: str = "null", fact: str | None = None) -> str:
+    ev = f"{fact}_sentence, {fact}_url, {fact}_checked" if fact else "null, null, null"
+    return f"struct_pack(code := '{code}', a := ({a})::varchar, b := ({b})::varchar, sentence := {ev.split(', ')[0]}, url := {ev.split(', ')[1]}, checked := {ev.split(', ')[2]})"
+
+
+_EVIDENCE_COLUMNS = ", ".join(_ev(f) for f in FIELDS)
+
+
+def _judged_sql(p: ScoringParams, applicants: str) -> str:
+    """Pairs, visa routes, gates and asks for the applicants of `applicants` (a relation)."""
     return f"""
 with applicants as (
-    select * from app.applicants where true {applicant_filter}
+    select * from {applicants}
 ),
 targets as (
-    select applicant_id, unnest(target_specialties) as specialty_name,
-           generate_subscripts(target_specialties, 1) as preference
-    from applicants
-),
-specialty_chance as (
-    select t.applicant_id, t.specialty_name, t.preference, s.specialty_code,
-        smartpick_chance(a.step2ck_score, coalesce(s.img_match_rate, {p.overall_img_rate}),
-                         s.step2ck_matched_mean, s.step2ck_matched_sd, s.step2ck_not_matched_mean,
-                         s.step2ck_not_matched_sd) as specialty_chance
-    from targets t
-    join applicants a using (applicant_id)
+    select a.applicant_id, t.specialty_name, t.preference, s.specialty_code
+    from applicants a,
+         (select unnest(a.target_specialties) as specialty_name, generate_subscripts(a.target_specialties, 1) as preference) t
     join marts.dim_specialties s on s.specialty_name = t.specialty_name
 ),
-share_baseline as (
-    select specialty_code, avg(img_share) as avg_share from marts.fct_program_img_features group by specialty_code
-),
 pairs as (
-    select c.applicant_id, c.specialty_name, c.preference, c.specialty_chance, a.*, f.* replace ({_AS_KNOWN}), d.program_name,
-        d.sponsors_j1_source_url, d.sponsors_j1_fetched_at, d.sponsors_h1b_source_url, d.sponsors_h1b_fetched_at,
-        i.img_friendliness_index, i.index_known_weight, b.avg_share,
-        greatest(a.step1_attempts, a.step2ck_attempts) as most_attempts,
+    select t.specialty_name, t.preference, a.*, f.* replace ({_AS_KNOWN}),
+        d.program_email, d.website, d.city,
+        {_EVIDENCE_COLUMNS},
+        s.img_match_rate, s.img_matched + s.img_not_matched as rate_n, s.step2ck_matched_mean, s.step2ck_not_matched_mean,
+        s.step2ck_pooled_sd, s.step2ck_matched_n, s.step2ck_not_matched_n, s.step2ck_matched_q1,
+        i.img_friendliness_index, i.index_known_weight,
+        -- a failed Step 1 not yet passed needs one more sitting: it counts toward attempt limits
+        greatest(a.step1_attempts + case when a.step1_result = 'fail' then 1 else 0 end, a.step2ck_attempts) as most_attempts,
+        try_cast(a.step1_result as integer) as step1_score,
         {p.match_year} - a.graduation_year as years_since_graduation,
-        case when d.program_name ilike '%universit%' then 'university' else 'community' end as program_type
-    from specialty_chance c
+        case when f.requires_step3_for_h1b then date '{p.rank_deadline}' else date '{p.h1b_step3_deadline}' end as h1b_step3_by
+    from targets t
     join applicants a using (applicant_id)
-    join marts.fct_program_img_features f on f.specialty_code = c.specialty_code
+    join marts.fct_program_img_features f on f.specialty_code = t.specialty_code
     join marts.dim_programs d on d.program_id = f.program_id
+    join marts.dim_specialties s on s.specialty_code = t.specialty_code
     join marts.fct_program_img_friendliness i on i.program_id = f.program_id
-    left join share_baseline b on b.specialty_code = f.specialty_code
-)"""
-
-
-def _scores_sql(p: ScoringParams, applicant_filter: str) -> str:
-    return _pairs_cte(p, applicant_filter) + f""",
+),
+routes as (
+    select *,
+        case when sponsors_j1 then 'open' when sponsors_j1 = false then 'closed' else 'unknown' end as j1_route,
+        -- H-1B for residents needs USMLE Step 3 passed (8 CFR 214.2(h)(4)(viii)): without it in time the route is closed
+        case when sponsors_h1b = false then 'closed'
+             when not (step3_passed or coalesce(step3_expected_date <= h1b_step3_by, false)) then 'closed'
+             when sponsors_h1b then 'open' else 'unknown' end as h1b_route
+    from pairs
+),
+visa as (
+    select *,
+        case visa_need
+            when 'none' then 'open'
+            when 'j1' then j1_route
+            when 'h1b' then h1b_route
+            else case when 'open' in (j1_route, h1b_route) then 'open'
+                      when j1_route = 'closed' and h1b_route = 'closed' then 'closed' else 'unknown' end
+        end as visa_route
+    from routes
+),
 judged as (
     select *,
         list_filter([
-            case when visa_need = 'j1' and sponsors_j1 = false then 'does not sponsor the J-1 visa you need' end,
-            case when visa_need = 'h1b' and sponsors_h1b = false then 'does not sponsor the H-1B visa you need' end,
-            case when visa_need = 'either' and sponsors_j1 = false and sponsors_h1b = false then 'sponsors neither J-1 nor H-1B' end,
-            case when visa_need = 'h1b' and not step3_passed then 'an H-1B for residency needs USMLE Step 3 passed, and you have not passed it' end,
-            case when accepts_imgs = false then 'states that it does not accept international medical graduates' end,
-            case when step2ck_min is not null and step2ck_score is null then format('requires Step 2 CK of at least {{}} and you have no score yet', step2ck_min) end,
-            case when step2ck_min is not null and step2ck_score < step2ck_min then format('its Step 2 CK floor ({{}}) is {{}} points above your score', step2ck_min, step2ck_min - step2ck_score) end,
-            case when max_attempts is not null and most_attempts > max_attempts then format('accepts at most {{}} attempt(s) per Step; you took {{}}', max_attempts, most_attempts) end,
-            case when yog_max_years is not null and years_since_graduation > yog_max_years then format('accepts graduates of the last {{}} years; you graduated {{}} years before the {p.match_year} Match', yog_max_years, years_since_graduation) end,
-            case when usce_required and (usce_kind <> 'hands_on' or usce_months = 0) then 'requires hands-on US clinical experience' end,
-            case when usce_required and usce_min_months is not null and usce_kind = 'hands_on' and usce_months < usce_min_months then format('requires {{}} months of US clinical experience; you have {{}}', usce_min_months, usce_months) end,
-            case when ecfmg_required_by = 'application' and ecfmg_status <> 'certified' then 'requires ECFMG certification when you apply' end,
-            case when ecfmg_required_by = 'rank' and ecfmg_status <> 'certified' and coalesce(ecfmg_expected_date > date '{p.rank_deadline}', true) then 'requires ECFMG certification by the rank list deadline' end,
-            case when ecfmg_required_by = 'start' and ecfmg_status <> 'certified' and coalesce(ecfmg_expected_date > date '{p.training_start}', true) then 'requires ECFMG certification by the start of training' end
-        ], lambda x: x is not null) as gate_reasons,
-        {_UNKNOWN_COUNT} as unknown_facts,
-        ln(least(greatest(specialty_chance, 0.001), 0.999) / (1 - least(greatest(specialty_chance, 0.001), 0.999)))
-            + case when img_share is not null and avg_share is not null then {p.beta_img_share} * (img_share - avg_share) else 0 end
+            case when visa_route = 'closed' and visa_need in ('j1', 'either') and sponsors_j1 = false then {_item('visa_j1_closed', fact='sponsors_j1')} end,
+            case when visa_route = 'closed' and visa_need in ('h1b', 'either') and sponsors_h1b = false then {_item('visa_h1b_closed', fact='sponsors_h1b')} end,
+            case when visa_route = 'closed' and visa_need in ('h1b', 'either') and coalesce(sponsors_h1b, true)
+                      and not step3_passed then {_item('visa_h1b_step3', "strftime(h1b_step3_by, '%-d %B %Y')", "strftime(step3_expected_date, '%B %Y')", 'requires_step3_for_h1b')} end,
+            case when accepts_imgs = false then {_item('no_imgs', fact='accepts_imgs')} end,
+            case when step2ck_min is not null and step2ck_score is null then {_item('step2_no_score', 'step2ck_min', fact='step2ck_min')} end,
+            case when step2ck_min is not null and step2ck_score < step2ck_min then {_item('step2_floor', 'step2ck_min', 'step2ck_min - step2ck_score', 'step2ck_min')} end,
+            case when step1_min is not null and step1_score < step1_min then {_item('step1_floor', 'step1_min', 'step1_score', 'step1_min')} end,
+            case when max_attempts is not null and most_attempts > max_attempts then {_item('attempts', 'max_attempts', 'most_attempts', 'max_attempts')} end,
+            case when yog_max_years is not null and years_since_graduation > yog_max_years then {_item('yog', 'yog_max_years', 'years_since_graduation', 'yog_max_years')} end,
+            case when usce_required and (usce_kind <> 'hands_on' or usce_months = 0) then {_item('usce_none', fact='usce_required')} end,
+            case when usce_required and usce_min_months is not null and usce_kind = 'hands_on' and usce_months between 1 and usce_min_months - 1 then {_item('usce_months', 'usce_min_months', 'usce_months', 'usce_min_months')} end,
+            case when ecfmg_required_by = 'application' and ecfmg_status <> 'certified' then {_item('ecfmg_application', fact='ecfmg_required_by')} end,
+            case when ecfmg_required_by = 'rank' and ecfmg_status <> 'certified' and coalesce(ecfmg_expected_date > date '{p.rank_deadline}', true) then {_item('ecfmg_rank', "strftime(date '" + str(p.rank_deadline) + "', '%-d %B')", fact='ecfmg_required_by')} end,
+            case when ecfmg_required_by = 'start' and ecfmg_status <> 'certified' and coalesce(ecfmg_expected_date > date '{p.training_start}', true) then {_item('ecfmg_start', "strftime(date '" + str(p.training_start) + "', '%-d %B')", fact='ecfmg_required_by')} end
+        ], lambda x: x is not null) as gates,
+        -- unknown facts that could exclude THIS applicant: the program is "ask first", never safety
+        list_filter([
+            case when visa_route = 'unknown' and visa_need in ('j1', 'either') and j1_route = 'unknown' then 'sponsors_j1' end,
+            case when visa_route = 'unknown' and visa_need in ('h1b', 'either') and h1b_route = 'unknown' then 'sponsors_h1b' end,
+            case when accepts_imgs is null and img_share is null then 'accepts_imgs' end,
+            case when step2ck_min is null and (step2ck_score is null or step2ck_score < step2ck_matched_q1) then 'step2ck_min' end,
+            case when max_attempts is null and most_attempts > 1 then 'max_attempts' end,
+            case when yog_max_years is null and years_since_graduation > {p.yog_ask_after} then 'yog_max_years' end,
+            case when usce_required is null and (usce_kind <> 'hands_on' or usce_months = 0) then 'usce_required' end,
+            case when ecfmg_required_by is null and ecfmg_status <> 'certified' then 'ecfmg_required_by' end
+        ], lambda x: x is not null) as asks
+    from visa
+)"""
+
+
+def _scores_sql(p: ScoringParams, applicants: str) -> str:
+    return _judged_sql(p, applicants) + f""",
+adjusted as (
+    select *,
+        smartpick_chance(step2ck_score, coalesce(img_match_rate, {p.overall_img_rate}), step2ck_matched_mean, step2ck_not_matched_mean, step2ck_pooled_sd) as specialty_chance,
+        smartpick_chance_bound(step2ck_score, coalesce(img_match_rate, {p.overall_img_rate}), rate_n, step2ck_matched_mean, step2ck_not_matched_mean, step2ck_pooled_sd, step2ck_matched_n, step2ck_not_matched_n, -1.96) as specialty_low,
+        smartpick_chance_bound(step2ck_score, coalesce(img_match_rate, {p.overall_img_rate}), rate_n, step2ck_matched_mean, step2ck_not_matched_mean, step2ck_pooled_sd, step2ck_matched_n, step2ck_not_matched_n, 1.96) as specialty_high,
+        -- the program adjustment (docs/scoring.md): IMG share against the specialty's, the index, the applicant's places
+        case when img_share is not null and specialty_img_share_avg is not null then {p.beta_img_share} * (img_share - specialty_img_share_avg) else 0 end
             + case when index_known_weight >= 50 then {p.beta_index} * (img_friendliness_index - 50) / 50 else 0 end
             + case when list_contains(preferred_states, state) then {p.fit_state}
                    when list_contains(preferred_regions, census_region) then {p.fit_region} else 0 end
-            + case when program_type_preference = program_type then {p.fit_type} else 0 end
-            as logit
-    from pairs
+            + case when program_type_preference = program_type then {p.fit_type} else 0 end as adjustment
+    from judged
+),
+chanced as (
+    select *,
+        smartpick_sigmoid(smartpick_logit(specialty_chance) + adjustment) as chance,
+        smartpick_sigmoid(smartpick_logit(specialty_low) + adjustment) as chance_low,
+        smartpick_sigmoid(smartpick_logit(specialty_high) + adjustment) as chance_high
+    from adjusted
 )
-select applicant_id, program_id, specialty_name, preference, specialty_chance,
-    1 / (1 + exp(-logit)) as chance,
-    round(100 / (1 + exp(-logit)), 1) as score,
-    case when 1 / (1 + exp(-logit)) >= {p.safety_threshold} then 'safety'
-         when 1 / (1 + exp(-logit)) >= {p.target_threshold} then 'target' else 'reach' end as tier,
-    round(1 - unknown_facts / 7.0, 3) as confidence,
-    len(gate_reasons) > 0 as gated,
-    gate_reasons,
+select applicant_id, program_id, specialty_name, preference, specialty_chance, chance, chance_low, chance_high,
+    round(100 * chance, 1) as score,
+    case when len(gates) > 0 or len(asks) > 0 then null
+         -- safety only when even the low end of the range clears the band, and never where the roster shows no IMG
+         when chance_low >= {p.safety_threshold} and not roster_shows_no_imgs then 'safety'
+         when chance >= {p.target_threshold} then 'target' else 'reach' end as tier,
+    case when len(gates) > 0 then 'excluded' when len(asks) > 0 then 'ask_first' else 'listed' end as outcome,
+    len(gates) > 0 as gated,
+    list_transform(gates, lambda x: x.code) as gate_reasons,
+    gates, asks,
     now() as scored_at
-from judged
+from chanced
 """
 
 
-# The facts an applicant should ask a program about: unknown, and relevant to this applicant.
-_ASK = [
-    ("visa_need in ('j1', 'either') and sponsors_j1 is null", "sponsors_j1"),
-    ("visa_need in ('h1b', 'either') and sponsors_h1b is null", "sponsors_h1b"),
-    ("step2ck_min is null", "step2ck_min"),
-    ("max_attempts is null and most_attempts > 1", "max_attempts"),
-    ("yog_max_years is null", "yog_max_years"),
-    ("usce_required is null", "usce_required"),
-    ("accepts_imgs is null and img_share is null", "accepts_imgs"),
-]
-_ASK = [(cond, BY_NAME[name].question.replace("'", "''")) for cond, name in _ASK]  # wording from the fact catalogue
-_UNKNOWN_COUNT = " + ".join(f"coalesce(({cond})::integer, 0)" for cond, _ in _ASK)
-
-
-def _explain_sql(p: ScoringParams) -> str:
-    """Reasons and questions in plain words, only for the pairs that made a list."""
-    ask = ",\n            ".join(f"case when {cond} then '{text}' end" for cond, text in _ASK)
-    return _pairs_cte(p, "and applicant_id in (select applicant_id from _candidate)") + f"""
-select pairs.applicant_id, pairs.program_id,
-    list_filter([
-        case when visa_need in ('j1', 'either') and sponsors_j1 then format('sponsors J-1 (source: {{}}, checked {{}})', sponsors_j1_source_url, strftime(sponsors_j1_fetched_at, '%Y-%m-%d')) end,
-        case when visa_need in ('h1b', 'either') and sponsors_h1b then format('sponsors H-1B{{}} (source: {{}}, checked {{}})', case when requires_step3_for_h1b then ' with Step 3 passed' else '' end, sponsors_h1b_source_url, strftime(sponsors_h1b_fetched_at, '%Y-%m-%d')) end,
-        case when step2ck_min is not null and step2ck_score >= step2ck_min then format('your Step 2 CK is {{}} points above the stated floor ({{}})', step2ck_score - step2ck_min, step2ck_min) end,
-        case when img_share is not null then format('{{}}% of current residents are IMGs ({{}} of {{}} with a known school)', round(100 * img_share)::integer, residents_img, residents_img + residents_us_ca) end,
-        case when accepts_imgs then 'states that it accepts international medical graduates' end,
-        case when list_contains(preferred_states, state) then format('in {{}}, one of your preferred states', state)
-             when list_contains(preferred_regions, census_region) then format('in the {{}}, one of your preferred regions', census_region) end,
-        format('IMG-friendliness index {{}}/100 ({{}} of 100 points rest on known facts)', round(img_friendliness_index)::integer, index_known_weight)
-    ], lambda x: x is not null) as reasons,
-    list_filter([
-        {ask}
-    ], lambda x: x is not null) as ask_program
-from pairs
-semi join _candidate c on c.applicant_id = pairs.applicant_id and c.program_id = pairs.program_id
-"""
+def _applicant_relation(applicant_ids: list[str] | None) -> str:
+    flt = "" if applicant_ids is None else "where applicant_id in (select unnest($ids))"
+    return f"(select * from app.applicants {flt})"
 
 
 def score(con, params: ScoringParams, applicant_ids: list[str] | None = None) -> dict:
-    """Recompute app.program_scores for the given applicants (all when None)."""
+    """Recompute app.program_scores (and what would open most) for the given applicants (all when None)."""
     ensure_schema(con)
     if applicant_ids is not None and not applicant_ids:
         return {"applicants": 0, "pairs": 0}
-    flt = "" if applicant_ids is None else "and applicant_id in (select unnest($ids))"
     params_ = {"ids": applicant_ids} if applicant_ids is not None else {}
+    where = "" if applicant_ids is None else "where applicant_id in (select unnest($ids))"
+    cols = ("applicant_id, program_id, specialty_name, preference, specialty_chance, chance, chance_low, chance_high, "
+            "score, tier, outcome, gated, gate_reasons, gates, asks, scored_at")
     con.execute("begin")
     try:
-        if applicant_ids is None:
-            con.execute("delete from app.program_scores")
-        else:
-            con.execute("delete from app.program_scores where applicant_id in (select unnest($ids))", params_)
-        con.execute(f"insert into app.program_scores {_scores_sql(params, flt)}", params_)
+        con.execute(f"delete from app.program_scores {where}", params_)
+        con.execute(f"insert into app.program_scores ({cols}) {_scores_sql(params, _applicant_relation(applicant_ids))}", params_)
+        _openers(con, params, applicant_ids, params_)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    where = "" if applicant_ids is None else "where applicant_id in (select unnest($ids))"
-    n, applicants, gated = con.execute(f"select count(*), count(distinct applicant_id), count(*) filter (where gated) "
-                                       f"from app.program_scores {where}", params_).fetchone()
-    return {"applicants": applicants, "pairs": n, "gated_pairs": gated}
+    n, applicants, gated, ask = con.execute(
+        f"select count(*), count(distinct applicant_id), count(*) filter (where outcome = 'excluded'), "
+        f"count(*) filter (where outcome = 'ask_first') from app.program_scores {where}", params_).fetchone()
+    return {"applicants": applicants, "pairs": n, "gated_pairs": gated, "ask_first_pairs": ask}
+
+
+# "What would open most": the gates re-run with one profile field changed. Each change names the
+# condition under which it is worth computing (an applicant who passed Step 3 gains nothing from it).
+OPENERS = {
+    "step3": ("visa_need in ('h1b', 'either') and not step3_passed", [("step3_passed", "true")]),
+    "j1_instead": ("visa_need = 'h1b'", [("visa_need", "'j1'")]),
+    "ecfmg": ("ecfmg_status <> 'certified'", [("ecfmg_status", "'certified'")]),
+    "usce": ("not (usce_kind = 'hands_on' and usce_months >= {m})",
+             [("usce_kind", "'hands_on'"), ("usce_months", "greatest(usce_months, {m})")]),
+}
+
+
+def _openers(con, params: ScoringParams, applicant_ids, params_) -> None:
+    base = _applicant_relation(applicant_ids)
+    con.execute(f"delete from app.applicant_openers {'' if applicant_ids is None else 'where applicant_id in (select unnest($ids))'}", params_)
+    m = params.usce_months_variant
+    for change, (when, assignments) in OPENERS.items():
+        replaced = ", ".join(f"{expr.format(m=m)} as {col}" for col, expr in assignments)
+        variant = f"(select * replace ({replaced}) from {base} where {when.format(m=m)})"
+        con.execute(f"""
+            insert into app.applicant_openers
+            {_judged_sql(params, variant)}
+            select j.applicant_id, '{change}', count(*) filter (where len(j.gates) = 0 and s.outcome = 'excluded'), now()
+            from judged j
+            join app.program_scores s using (applicant_id, program_id)
+            group by j.applicant_id""", params_)
 
 
 LIST_SQL = """
 with scores as (
     select s.*, a.applications_planned, len(a.target_specialties) as n_specialties
     from app.program_scores s join app.applicants a using (applicant_id)
-    where not s.gated {flt}
+    where true {flt}
 ),
 sized as (
     select *,
         -- heuristic, see docs/scoring.md: more applications when the specialty chance is low
         least(120, greatest(20, round(40 / greatest(specialty_chance, 0.1))))::integer as recommended_applications,
-        count(*) over (partition by applicant_id, specialty_name) as available,
-        row_number() over (partition by applicant_id, specialty_name, tier order by score desc, program_id) as tier_rank
+        row_number() over (partition by applicant_id, specialty_name, outcome order by chance desc, program_id) as outcome_rank
     from scores
 ),
-quota as (
-    select *,
-        least(available, coalesce(ceil(applications_planned / n_specialties)::integer, recommended_applications)) as list_len
-    from sized
-),
-first_pick as (
-    select *, tier_rank <= ceil(list_len * case tier when 'target' then 0.4 else 0.3 end) as in_quota from quota
-),
-filled as (
-    select *,
-        row_number() over (partition by applicant_id, specialty_name
-                           order by in_quota desc, score desc, program_id) as fill_rank
-    from first_pick
-),
 chosen as (
-    select * from filled where fill_rank <= list_len
+    -- listed: the best programs up to the planned number, whatever their tiers (no quota relabels a program);
+    -- ask first and excluded: all of them, so nobody is dropped silently
+    select * from sized
+    where outcome <> 'listed'
+       or outcome_rank <= coalesce(ceil(applications_planned / n_specialties)::integer, recommended_applications)
 ),
 final as (
     select c.applicant_id, c.specialty_name, c.preference,
-        row_number() over (partition by c.applicant_id, c.specialty_name order by c.score desc, c.program_id) as list_rank,
-        c.program_id, d.program_name, d.state, c.tier, c.score, c.chance, c.confidence,
-        c.recommended_applications, c.specialty_chance
+        row_number() over (partition by c.applicant_id, c.specialty_name
+                           order by case c.outcome when 'listed' then 0 when 'ask_first' then 1 else 2 end, c.chance desc, c.program_id) as list_rank,
+        c.program_id, d.program_name, d.state, c.tier, c.score, c.chance, c.recommended_applications, c.specialty_chance,
+        c.outcome as status, c.gates, c.asks, c.chance_low, c.chance_high, d.program_email, d.website, d.city
     from chosen c join marts.dim_programs d using (program_id)
 )
 select * from final
 """
 
 
+def _explain_sql(p: ScoringParams) -> str:
+    """Reasons with their evidence, only for the listed and ask-first programs of new list versions."""
+    return _judged_sql(p, "(select * from app.applicants where applicant_id in (select applicant_id from _candidate))") + f"""
+select j.applicant_id, j.program_id,
+    list_filter([
+        case when visa_need in ('j1', 'either') and j1_route = 'open' then {_item('visa_open_j1', fact='sponsors_j1')} end,
+        case when visa_need in ('h1b', 'either') and h1b_route = 'open' then {_item('visa_open_h1b', "case when step3_passed then 'passed' else strftime(step3_expected_date, '%B %Y') end", "strftime(h1b_step3_by, '%-d %B %Y')", 'sponsors_h1b')} end,
+        case when step2ck_min is not null and step2ck_score >= step2ck_min then {_item('step2_above', 'step2ck_score - step2ck_min', 'step2ck_min', 'step2ck_min')} end,
+        case when max_attempts is not null and most_attempts <= max_attempts then {_item('attempts_ok', 'max_attempts', 'most_attempts', 'max_attempts')} end,
+        case when yog_max_years is not null and years_since_graduation <= yog_max_years then {_item('yog_ok', 'yog_max_years', 'years_since_graduation', 'yog_max_years')} end,
+        case when usce_required = false then {_item('usce_not_required', fact='usce_required')}
+             when usce_required then {_item('usce_ok', 'usce_min_months', 'usce_months', 'usce_required')} end,
+        case when ecfmg_required_by is not null and (ecfmg_status = 'certified' or len(gates) = 0) then {_item('ecfmg_ok', 'ecfmg_required_by', fact='ecfmg_required_by')} end,
+        case when img_share is not null then struct_pack(code := 'img_share', a := round(100 * img_share)::integer::varchar,
+                 b := residents_img::varchar || ' of ' || (residents_img + residents_us_ca)::varchar, sentence := null, url := roster_url, checked := null) end,
+        case when accepts_imgs then {_item('accepts_imgs', fact='accepts_imgs')} end,
+        case when list_contains(preferred_states, state) then {_item('pref_state', 'state')}
+             when list_contains(preferred_regions, census_region) then {_item('pref_region', 'census_region')} end,
+        {_item('index', 'round(img_friendliness_index)::integer', 'index_known_weight')}
+    ], lambda x: x is not null) as items
+from judged j
+semi join _candidate c on c.applicant_id = j.applicant_id and c.program_id = j.program_id and c.status <> 'excluded'
+"""
+
+
 def build_lists(con, applicant_ids: list[str] | None = None, params: ScoringParams | None = None) -> dict:
-    """A new list version only for applicants whose list changed (by content hash)."""
+    """A new list version only for applicants whose list changed in a way that matters to them.
+
+    The content hash ignores order and scores: it covers each listed or ask-first program with its
+    tier, the codes and parameters of its reasons (so a fact change that matters to this applicant
+    counts) and the set of excluded programs. An applicant with no program at all still gets a version."""
     ensure_schema(con)
     if applicant_ids is not None and not applicant_ids:
         return {"new_list_versions": 0, "changed_applicants": []}
     params = params or ScoringParams.for_today()
     flt = "" if applicant_ids is None else "and s.applicant_id in (select unnest($ids))"
+    aflt = "" if applicant_ids is None else "where applicant_id in (select unnest($ids))"
     params_ = {"ids": applicant_ids} if applicant_ids is not None else {}
     con.execute("begin")
     try:
         con.execute(f"create or replace temp table _candidate as {LIST_SQL.format(flt=flt)}", params_)
-        con.execute("""
+        con.execute(f"create or replace temp table _explained as {_explain_sql(params)}")
+        con.execute(f"""
             create or replace temp table _hashes as
-            select applicant_id, md5(string_agg(specialty_name || ':' || program_id || ':' || tier, ',' order by specialty_name, list_rank)) as list_hash,
-                   count(*) as entries
-            from _candidate group by applicant_id""")
+            select a.applicant_id,
+                   md5(coalesce(string_agg(
+                       c.specialty_name || ':' || c.program_id || ':' || c.status || ':' || coalesce(c.tier, '')
+                       || case when c.status = 'excluded' then '' else ':' || coalesce(list_transform(list_filter(e.items, lambda x: x.code <> 'index'),  -- a derived score, not a fact to act on
+                                                                      lambda x: x.code || '=' || coalesce(x.a, '') || '/' || coalesce(x.b, ''))::varchar, '')
+                                                              || ':' || coalesce(c.asks::varchar, '') end,
+                       ',' order by c.specialty_name, c.program_id), '') || ':' || a.target_specialties::varchar) as list_hash,
+                   count(c.program_id) as entries
+            from (select applicant_id, target_specialties from app.applicants {aflt}) a
+            left join _candidate c using (applicant_id)
+            left join _explained e on e.applicant_id = c.applicant_id and e.program_id = c.program_id
+            group by a.applicant_id, a.target_specialties""", params_)
         con.execute("""
             create or replace temp table _new_versions as
             select h.applicant_id, coalesce(v.list_version, 0) + 1 as list_version, h.list_hash, h.entries
@@ -283,16 +394,16 @@ def build_lists(con, applicant_ids: list[str] | None = None, params: ScoringPara
             left join (select applicant_id, list_version, list_hash from app.list_versions
                        qualify row_number() over (partition by applicant_id order by list_version desc) = 1) v using (applicant_id)
             where v.list_hash is distinct from h.list_hash""")
-        con.execute("delete from _candidate where applicant_id not in (select applicant_id from _new_versions)")
         con.execute("insert into app.list_versions select applicant_id, list_version, list_hash, now(), entries from _new_versions")
-        con.execute(f"create or replace temp table _explained as {_explain_sql(params)}")
         con.execute("""
-            insert into app.ranked_lists
+            insert into app.ranked_lists (applicant_id, list_version, specialty_name, preference, list_rank, program_id,
+                program_name, state, tier, score, chance, recommended_applications, specialty_chance, status, items, gates,
+                asks, chance_low, chance_high, program_email, website, city)
             select c.applicant_id, n.list_version, c.specialty_name, c.preference, c.list_rank, c.program_id, c.program_name,
-                   c.state, c.tier, c.score, c.chance, c.confidence, e.reasons, e.ask_program, c.recommended_applications,
-                   c.specialty_chance
+                   c.state, c.tier, c.score, c.chance, c.recommended_applications, c.specialty_chance, c.status,
+                   coalesce(e.items, []), c.gates, c.asks, c.chance_low, c.chance_high, c.program_email, c.website, c.city
             from _candidate c join _new_versions n using (applicant_id)
-            join _explained e on e.applicant_id = c.applicant_id and e.program_id = c.program_id""")
+            left join _explained e on e.applicant_id = c.applicant_id and e.program_id = c.program_id""")
         new = con.execute("select applicant_id from _new_versions order by 1").fetchall()
         con.execute("commit")
     except Exception:

@@ -41,13 +41,16 @@ def applicants(context: dg.AssetExecutionContext, applicants_cfg: ApplicantsReso
           kinds={"sql", "duckdb"}, pool="duckdb_writer",
           deps=[applicants, dg.AssetKey(["marts", "fct_program_img_features"]), dg.AssetKey(["marts", "dim_specialties"]),
                 dg.AssetKey(["marts", "fct_program_img_friendliness"]), dg.AssetKey(["marts", "dim_programs"])],
-          description="Score of every applicant against every program of their target specialties: gates with "
-                      "reasons, specialty chance from NRMP distributions, program adjustment, tier. See docs/scoring.md.")
+          description="Every applicant against every program of their target specialties: the visa route, gates "
+                      "and open questions as codes with evidence, three outcomes (listed / ask first / excluded), the "
+                      "pooled-variance specialty chance with its range, tier; and what would open the most programs. "
+                      "See docs/scoring.md.")
 def program_scores(context: dg.AssetExecutionContext, config: ApplicantSelection, warehouse: WarehouseResource):
     with warehouse.connect() as con:
         counts = scoring.score(con, scoring.ScoringParams.for_today(), _ids(config))
     return dg.MaterializeResult(metadata={"applicants_scored": counts["applicants"], "pairs": counts["pairs"],
-                                          "gated_pairs": counts.get("gated_pairs", 0)})
+                                          "excluded_pairs": counts.get("gated_pairs", 0),
+                                          "ask_first_pairs": counts.get("ask_first_pairs", 0)})
 
 
 @dg.asset(key=["app", "ranked_lists"], group_name="scoring", owners=["team:applicant-success"], kinds={"sql", "duckdb"},

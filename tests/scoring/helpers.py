@@ -30,7 +30,11 @@ def seeded_warehouse(tmp_path, n: int = 3, program_name: str = "Harbor Medical C
     for i in range(n):
         aid = f"t-{i:03d}"
         con.execute("insert into app.list_versions values (?, 1, 'h', now(), 1)", [aid])
-        con.execute("insert into app.ranked_lists values (?, 1, 'Internal Medicine', 1, 1, '1400100001', ?, 'TX', 'target',"
-                    " 50.0, 0.5, 0.8, ['sponsors J-1 (source: http://example.org/a, checked 2026-11-01)'], ['H-1B sponsorship'], 40, 0.49)",
-                    [aid, program_name])
+        con.execute("insert into app.ranked_lists (applicant_id, list_version, specialty_name, preference, list_rank, program_id,"
+                    " program_name, state, tier, score, chance, chance_low, chance_high, recommended_applications, specialty_chance,"
+                    " status, items, gates, asks, program_email, website, city)"
+                    " values (?, 1, 'Internal Medicine', 1, 1, '1400100001', ?, 'TX', 'target', 50.0, 0.5, 0.42, 0.58, 40, 0.49,"
+                    " 'listed', [{'code': 'visa_open_j1', 'a': null, 'b': null, 'sentence': 'We sponsor J-1 visas.',"
+                    " 'url': 'http://example.org/a', 'checked': '2026-11-01'}], [], [], 'residency@example.org',"
+                    " 'http://example.org/', 'Testville')", [aid, program_name])
     return con, db, intake

@@ -47,6 +47,8 @@ final as (
         listings.approved_positions,
         listings.filled_positions,
         listings.website,
+        listings.phone as program_phone,
+        listings.email as program_email,
         listings.listing_url,
         listings.listing_fetched_at,
         listings.listing_seen_at,

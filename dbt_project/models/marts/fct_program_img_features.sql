@@ -15,6 +15,7 @@ final as (
         programs.program_id,
         programs.specialty_code,
         programs.specialty_name,
+        programs.program_name,
         nullif(specialties.nrmp_specialty, '') as nrmp_specialty,
         programs.state,
         programs.census_region,
@@ -57,5 +58,11 @@ final as (
 
 select
     *,
-    round(facts_known / 9.0, 4) as data_completeness
+    round(facts_known / 9.0, 4) as data_completeness,
+    -- the scorer compares a program's IMG share with its specialty's (programs with a known roster)
+    avg(img_share) over (partition by specialty_code) as specialty_img_share_avg,
+    -- a roster large enough to count, with no IMG on it: such a program is never "safety" for an IMG
+    coalesce(residents_img = 0 and residents_img + residents_us_ca >= {{ var('min_roster_for_share') }}, false) as roster_shows_no_imgs,
+    -- inferred from the name (ACGME lists no type); documented in docs/scoring.md
+    case when program_name ilike '%universit%' then 'university' else 'community' end as program_type
 from final

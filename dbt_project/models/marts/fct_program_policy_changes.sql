@@ -13,6 +13,7 @@ pairs as (
         {%- for name, type in fact_fields() %}
         old.{{ name }}::varchar as old_{{ name }},
         new.{{ name }}::varchar as new_{{ name }},
+        old.{{ name }}_evidence as old_evidence_{{ name }},
         new.{{ name }}_evidence as evidence_{{ name }},
         new.{{ name }}_source_url as url_{{ name }},
         {%- endfor %}
@@ -30,6 +31,7 @@ changes as (
         old_{{ name }} as old_value,
         new_{{ name }} as new_value,
         changed_at,
+        old_evidence_{{ name }} as old_evidence_sentence,
         evidence_{{ name }} as evidence_sentence,
         url_{{ name }} as source_url
     from pairs

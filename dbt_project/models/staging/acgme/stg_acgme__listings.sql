@@ -19,6 +19,7 @@ final as (
         upper(state) as state,
         zip,
         phone,
+        email,
         website,
         accreditation_status,
         try_strptime(original_accreditation_date, '%m/%d/%Y')::date as original_accreditation_date,

@@ -18,11 +18,15 @@ final as (
         step2ck_matched_n::integer as step2ck_matched_n,
         step2ck_matched_mean::double as step2ck_matched_mean,
         step2ck_matched_sd::double as step2ck_matched_sd,
+        step2ck_matched_q1::double as step2ck_matched_q1,
         step2ck_matched_median::double as step2ck_matched_median,
+        step2ck_matched_q3::double as step2ck_matched_q3,
         step2ck_not_matched_n::integer as step2ck_not_matched_n,
         step2ck_not_matched_mean::double as step2ck_not_matched_mean,
         step2ck_not_matched_sd::double as step2ck_not_matched_sd,
+        step2ck_not_matched_q1::double as step2ck_not_matched_q1,
         step2ck_not_matched_median::double as step2ck_not_matched_median,
+        step2ck_not_matched_q3::double as step2ck_not_matched_q3,
         source
     from source
 )

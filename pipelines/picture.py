@@ -1,0 +1,62 @@
+"""The Step 2 CK picture: the applicant's score against matched and not-matched IMGs, as a small PNG.
+
+Drawn from the NRMP quartiles in the seed (boxes: the middle half of each group, a bar at the
+median) with the applicant's score as a red line. A PNG works inline in mail clients that block
+SVG; the words around it (caption and alt text) say the same thing for screen readers and for
+mail clients that hide images. No plotting library: a few rectangles need none.
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+
+WIDTH, HEIGHT = 360, 84
+LOW, HIGH = 190, 290  # Step 2 CK axis
+GREEN, GREY, RED, INK, PAPER = (22, 128, 61), (120, 120, 120), (200, 30, 30), (40, 40, 40), (255, 255, 255)
+
+
+def _x(score: float) -> int:
+    return round(10 + (min(max(score, LOW), HIGH) - LOW) / (HIGH - LOW) * (WIDTH - 20))
+
+
+def _png(pixels: list[bytearray]) -> bytes:
+    raw = b"".join(b"\x00" + bytes(row) for row in pixels)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", WIDTH, HEIGHT, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def step2ck_picture(score: int | None, matched: tuple, not_matched: tuple) -> bytes | None:
+    """matched / not_matched: (q1, median, q3). None when NRMP suppressed the figures."""
+    if any(v is None for v in (*matched, *not_matched)):
+        return None
+    px = [bytearray(PAPER * WIDTH) for _ in range(HEIGHT)]
+
+    def rect(x0, x1, y0, y1, colour):
+        for y in range(max(0, y0), min(HEIGHT, y1)):
+            row = px[y]
+            for x in range(max(0, x0), min(WIDTH, x1)):
+                row[3 * x: 3 * x + 3] = bytes(colour)
+
+    for (q1, med, q3), top, colour in ((matched, 10, GREEN), (not_matched, 40, GREY)):
+        x0, x1, xm = _x(q1), _x(q3), _x(med)
+        rect(x0, x1 + 1, top, top + 22, colour)
+        rect(x0 + 2, x1 - 1, top + 2, top + 20, tuple(min(255, c + 90) for c in colour))
+        rect(xm - 1, xm + 2, top, top + 22, colour)
+    rect(10, WIDTH - 10, 70, 71, INK)  # the axis, a tick every 10 points
+    for s in range(LOW, HIGH + 1, 10):
+        rect(_x(s), _x(s) + 1, 66, 76 if s % 50 == 0 else 73, INK)
+    if score is not None:
+        x = _x(score)
+        rect(x - 1, x + 2, 4, 70, RED)
+    return _png(px)
+
+
+def caption(score: int | None, matched: tuple, not_matched: tuple, specialty: str) -> str:
+    mine = f"the red line is your {score}" if score is not None else "you have no Step 2 CK score yet"
+    return (f"{specialty}, Step 2 CK of non-US IMGs (NRMP 2026): matched, green, middle half {matched[0]:.0f}–{matched[2]:.0f} "
+            f"(median {matched[1]:.0f}); not matched, grey, {not_matched[0]:.0f}–{not_matched[2]:.0f} (median {not_matched[1]:.0f}); "
+            f"{mine}. Axis {LOW} to {HIGH}, a tick every 10 points.")
