@@ -9,23 +9,24 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 .PHONY: run test setup bench lint clean dev
 
 $(UV):
-	$(PYTHON) -m venv .tools
-	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+	@echo "First run: installing uv into .tools/ and the locked dependencies into .venv/ (a few minutes)"
+	@$(PYTHON) -m venv .tools
+	@.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)" 2>&1 | grep -v "is ignored"; test -x $(UV)
 
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --python $(PYTHON)
-	touch $@
+	@$(UV) sync --frozen --quiet --python $(PYTHON)
+	@touch $@
 
 # The dbt manifest is built here, once, not parsed on every import of the code location.
 MANIFEST := dbt_project/target/manifest.json
 $(MANIFEST): $(VENV)/.synced $(shell find dbt_project/models dbt_project/seeds dbt_project/snapshots dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
-	cd dbt_project && ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
-	touch $@
+	@cd dbt_project && ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
+	@touch $@
 
 setup: $(VENV)/.synced $(MANIFEST)
 
 run: setup
-	$(VENV)/bin/smartpick run
+	@$(VENV)/bin/smartpick run $(ARGS)
 
 test: setup
 	$(VENV)/bin/python -m pytest -q

@@ -12,8 +12,8 @@ from bench.sample_web_process import served_sample_web
 from scrapers.crawl import crawl_sites
 from scrapers.extract import extract_facts
 from scrapers.fetch import FetchConfig, Fetcher
-from scrapers.sample_web import render
-from scrapers.sample_web.generate import SampleWeb
+from sample_web import render
+from sample_web.generate import SampleWeb
 
 
 def extraction_rate(size: int = 1000) -> tuple[int, float]:

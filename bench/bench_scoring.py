@@ -19,7 +19,7 @@ import pandas as pd
 from bench.synthetic_warehouse import build_marts, load_applicants, load_truth, synthetic_applicants
 from pipelines import scoring
 from scrapers import archive
-from scrapers.sample_web.generate import SampleWeb
+from sample_web.generate import SampleWeb
 
 
 def pandas_scores(con, applicant_ids: list[str], p: scoring.ScoringParams) -> pd.DataFrame:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from scrapers.extract import extract_facts
 from scrapers.facts import FIELDS
-from scrapers.sample_web import render
-from scrapers.sample_web.generate import SampleWeb
+from sample_web import render
+from sample_web.generate import SampleWeb
 
 REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "real_pages"
 _LIST_LINE = re.compile(r"^\s*[-*\u2022]\s*(.*)$")

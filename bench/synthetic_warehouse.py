@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from scrapers import archive
-from scrapers.sample_web.generate import SampleWeb
+from sample_web.generate import SampleWeb
 
 PROJECT = Path(__file__).resolve().parent.parent
 

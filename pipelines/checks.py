@@ -3,7 +3,8 @@
 import dagster as dg
 
 from expectations.suites import SUITES, validate
-from pipelines.resources import WarehouseResource
+from pipelines.resources import ScrapeResource, WarehouseResource
+from scrapers import archive
 
 MAX_VOLUME_DROP = 0.10
 
@@ -64,4 +65,31 @@ def listings_volume(context: dg.AssetCheckExecutionContext, warehouse: Warehouse
                                                     "max_drop": MAX_VOLUME_DROP})
 
 
-ALL_CHECKS = [raw_listings_expectations, program_facts_expectations, features_mart_expectations, listings_volume]
+def crawl_health_verdict(con, run_id: str, scrape) -> tuple[bool, dict, list[str]]:
+    """The crawl of this run against the thresholds in ScrapeResource; recorded in raw.refresh_runs."""
+    h = archive.crawl_health(con, run_id)
+    limits = {"failed_site_share": scrape.max_failed_site_pct, "robots_share": scrape.max_robots_disallowed_pct,
+              "no_page_share": scrape.max_programs_without_page_pct}
+    broken = [f"{name} {100 * h[name]:.0f}% > {pct}%" for name, pct in limits.items() if 100 * h[name] > pct]
+    con.execute("delete from raw.refresh_runs where run_id = ? and stage = 'crawl'", [run_id])
+    con.execute("insert into raw.refresh_runs values (?, now(), now(), 'crawl', ?, ?, ?, ?, ?)",
+                [run_id, "ok" if not broken else "unhealthy", h["sites_crawled"], h["requests"],
+                 h["sites_failed"], "; ".join(broken) or None])
+    return not broken, h, broken
+
+
+@dg.asset_check(asset=dg.AssetKey(["raw", "pages"]), blocking=True,
+                description="Crawl health: the share of program sites that failed, of requests refused by robots.txt "
+                            "and of programs with no page reached stay under the thresholds in ScrapeResource. A mostly "
+                            "dead crawl fails the run (and the ops alert), and the marts keep the last good facts.")
+def crawl_health(context: dg.AssetCheckExecutionContext, scrape: ScrapeResource,
+                 warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        ok, h, broken = crawl_health_verdict(con, context.run.run_id, scrape)
+    return dg.AssetCheckResult(passed=ok, description="; ".join(broken) or "crawl healthy",
+                               metadata={k: (dg.MetadataValue.float(round(v, 4)) if isinstance(v, float) else v)
+                                         for k, v in h.items()})
+
+
+ALL_CHECKS = [raw_listings_expectations, program_facts_expectations, features_mart_expectations, listings_volume,
+              crawl_health]

@@ -21,12 +21,26 @@ def _port_free(port: int) -> bool:
             return False
 
 
+def own_sample_web(port: int, size: int) -> str | None:
+    """The URL of a SmartPick sample web of this size already on the port (an earlier `serve`), else None."""
+    import requests
+
+    from sample_web.server import IDENTITY_PATH
+
+    url = f"http://127.0.0.1:{port}"
+    try:
+        ident = requests.get(url + IDENTITY_PATH, timeout=2).json()
+    except (requests.RequestException, ValueError):
+        return None
+    return url if isinstance(ident, dict) and ident.get("smartpick_sample_web") and ident.get("size") == size else None
+
+
 @click.group()
 def main():
     """SmartPick: US residency programs for international medical graduates."""
 
 
-@main.command()
+@main.command(epilog="Example: smartpick extract page.html --url https://example.org/apply")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--url", default=None, help="URL the page came from (recorded with the evidence).")
 def extract(file, url):
@@ -43,7 +57,7 @@ def sample_web():
     """The fictional sample web that mirrors ACGME listings and program websites."""
 
 
-@sample_web.command("serve")
+@sample_web.command("serve", epilog="Example: smartpick sample-web serve --size 1000 --port 8765")
 @click.option("--size", default=300, show_default=True, help="Number of programs (about 13,000 is real size).")
 @click.option("--seed", default=7, show_default=True)
 @click.option("--epoch", default=1, show_default=True, help="Above 1: some programs have changed their policies.")
@@ -51,8 +65,8 @@ def sample_web():
 @click.option("--truth", type=click.Path(dir_okay=False), default=None, help="Write the ground truth JSONL here.")
 def serve(size, seed, epoch, port, truth):
     """Serve the sample web on 127.0.0.1 until interrupted."""
-    from scrapers.sample_web.generate import SampleWeb
-    from scrapers.sample_web.server import SampleWebServer
+    from sample_web.generate import SampleWeb
+    from sample_web.server import SampleWebServer
 
     web = SampleWeb(size, seed, epoch)
     if truth:
@@ -65,39 +79,47 @@ def serve(size, seed, epoch, port, truth):
         pass
 
 
-@sample_web.command("truth")
+@sample_web.command("truth", epilog="Example: smartpick sample-web truth truth.jsonl")
 @click.option("--size", default=300, show_default=True)
 @click.option("--seed", default=7, show_default=True)
 @click.option("--epoch", default=1, show_default=True)
 @click.argument("out", type=click.Path(dir_okay=False))
 def truth(size, seed, epoch, out):
     """Write the sample web's ground truth (one JSON line per program)."""
-    from scrapers.sample_web.generate import SampleWeb
+    from sample_web.generate import SampleWeb
 
     click.echo(SampleWeb(size, seed, epoch).write_truth(Path(out)))
 
 
-@main.command()
+@main.command(epilog="Example: smartpick run   (make run does the same after installing)")
 @click.option("--size", default=300, show_default=True, help="Programs in the embedded sample web.")
 @click.option("--port", default=8765, show_default=True, help="Port of the embedded sample web.")
-def run(size, port):
+@click.option("--verbose", is_flag=True, help="Print the full Dagster and dbt logs here too (they always go to a log file).")
+def run(size, port, verbose):
     """Run the whole main job. Without SMARTPICK_ACGME_BASE_URL it serves the embedded sample web."""
-    from scrapers.sample_web.generate import SampleWeb
-    from scrapers.sample_web.server import SampleWebServer
+    from sample_web.generate import SampleWeb
+    from sample_web.server import SampleWebServer
 
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / "dagster_home"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     server = None
     if "SMARTPICK_ACGME_BASE_URL" not in os.environ:
-        if not _port_free(port):
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-        server = SampleWebServer(SampleWeb(size), port).start()
-        os.environ["SMARTPICK_ACGME_BASE_URL"] = server.url
-        click.echo(f"Serving the SAMPLE web ({size} fictional programs) at {server.url}")
+        # a fixed address: the warehouse stores page URLs and the emails link to them, so a silent
+        # move to another port would make every page new and every sent link dead
+        if _port_free(port):
+            server = SampleWebServer(SampleWeb(size), port).start()
+            os.environ["SMARTPICK_ACGME_BASE_URL"] = server.url
+            click.echo(f"Serving the SAMPLE web ({size} fictional programs) at {server.url}")
+        elif own := own_sample_web(port, size):
+            os.environ["SMARTPICK_ACGME_BASE_URL"] = own
+            click.echo(f"Using the SAMPLE web already served at {own}")
+        else:
+            raise click.ClickException(
+                f"port {port} on 127.0.0.1 is taken by another program, so the sample web cannot start there. "
+                f"Stop that program, or use another port for good with `smartpick run --port N` (pages stored "
+                f"under one port are new under another).")
     try:
-        ok = run_main_job()
+        ok = run_main_job(verbose)
     finally:
         if server:
             server.stop()
@@ -118,10 +140,52 @@ def _outputs_dir() -> Path:
 
 @main.group()
 def applicants():
-    """Stored applicant profiles: add, list quarantine, erase."""
+    """Stored applicant profiles: add, list, quarantine, erase."""
 
 
-@applicants.command("add")
+@applicants.command("list", epilog="Example: smartpick applicants list --show-contact")
+@click.option("--show-contact", is_flag=True, help="Also print names and email addresses (personal data).")
+def applicants_list(show_contact):
+    """Stored applicants: id, consent, specialties, latest list version and its delivery status."""
+    from tabulate import tabulate
+
+    with _warehouse().connect() as con:
+        from pipelines.publishing import ensure_ledger
+        from pipelines.scoring import ensure_schema
+
+        ensure_schema(con)
+        ensure_ledger(con)
+        rows = con.execute("""
+            select a.applicant_id, case when a.consent_to_email then 'yes' else 'no' end, array_to_string(a.target_specialties, '; '),
+                   v.list_version, coalesce(l.status, case when v.list_version is null then 'no list yet' else 'not sent' end),
+                   a.name, a.email
+            from app.applicants a
+            left join (select applicant_id, max(list_version) as list_version from app.list_versions group by 1) v using (applicant_id)
+            left join app.delivery_ledger l on l.applicant_id = a.applicant_id and l.list_version = v.list_version
+            order by a.applicant_id""").fetchall()
+    headers = ["applicant", "consent", "specialties", "list version", "email status"] + (["name", "email"] if show_contact else [])
+    click.echo(tabulate([r if show_contact else r[:5] for r in rows], headers=headers))
+    click.echo(f"{len(rows)} applicant(s)" + ("" if show_contact else "; names and emails hidden (--show-contact)"))
+
+
+@applicants.command("quarantine", epilog="Example: smartpick applicants quarantine")
+def applicants_quarantine():
+    """Profiles held back as invalid: where they came from, when, and every reason."""
+    with _warehouse().connect() as con:
+        from pipelines.applicants import ensure_schema
+
+        ensure_schema(con)
+        rows = con.execute("select quarantine_id, coalesce(applicant_id, '(no id)'), source_file, "
+                           "strftime(received_at, '%Y-%m-%d %H:%M'), reasons from app.applicant_quarantine "
+                           "order by received_at desc").fetchall()
+    for qid, aid, source, received, reasons in rows:
+        click.echo(f"{qid}  {aid}  {source}  (received {received})")
+        for r in json.loads(reasons):
+            click.echo(f"    - {r}")
+    click.echo(f"{len(rows)} profile(s) in quarantine; fix the file and it is read again on the next run")
+
+
+@applicants.command("add", epilog="Example: smartpick applicants add sample_data/applicants/")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True))
 def applicants_add(files):
     """Store profiles from YAML, JSON or CSV files (or folders of them); invalid ones go to quarantine."""
@@ -143,7 +207,7 @@ def applicants_add(files):
         sys.exit(2)
 
 
-@applicants.command("erase")
+@applicants.command("erase", epilog="Example: smartpick applicants erase sample-001")
 @click.argument("applicant_id")
 def applicants_erase(applicant_id):
     """Remove an applicant from every table, report and outbox file."""
@@ -160,7 +224,7 @@ def applicants_erase(applicant_id):
         click.echo(f"note: the intake file {counts['source_file']} still holds the profile; remove it at the source", err=True)
 
 
-@main.command()
+@main.command(epilog="Example: smartpick rank sample-001")
 @click.argument("applicant_id")
 @click.option("--version", type=int, default=None, help="List version (default: the latest).")
 def rank(applicant_id, version):
@@ -192,7 +256,31 @@ def rank(applicant_id, version):
                                        "ask the program / excluded because"], maxcolwidths=[None, None, None, None, 44, None, None, 44]))
 
 
-@main.command()
+@main.command(epilog="Example: smartpick sql \"from marts.dim_programs select state, count(*) group by all\"")
+@click.argument("query")
+@click.option("--limit", default=50, show_default=True, help="Rows to print at most.")
+def sql(query, limit):
+    """Run one read-only SQL query on the warehouse with the project's own DuckDB (no CLI version to match)."""
+    import duckdb
+    from tabulate import tabulate
+
+    from pipelines.resources import warehouse_from_env
+
+    path = Path(warehouse_from_env().path)
+    if not path.exists():
+        raise click.ClickException(f"no warehouse at {path}; run `make run` first")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        cur = con.execute(query)
+        rows = cur.fetchmany(limit)
+        click.echo(tabulate(rows, headers=[d[0] for d in cur.description]))
+    except duckdb.Error as exc:
+        raise click.ClickException(str(exc).splitlines()[0])
+    finally:
+        con.close()
+
+
+@main.command(epilog="Example: smartpick status")
 def status():
     """Summarise the last refresh: when, counts, failures, checks."""
     import dagster as dg
@@ -203,16 +291,52 @@ def status():
     click.echo(last_refresh_summary(dg.DagsterInstance.get(), _warehouse()))
 
 
-def run_main_job() -> bool:
-    import dagster as dg
+def run_main_job(verbose: bool = False) -> bool:
+    """The nightly job in this process. Quiet by default: one line per stage and live progress on the
+    terminal, the full Dagster and dbt logs in outputs/logs/run-<time>.log (also with --verbose)."""
+    import contextlib
+    import datetime as dt
+    import logging
 
+    import dagster as dg
+    from dagster._core.utils import make_new_run_id
+
+    from pipelines import progress
     from pipelines.definitions import build_definitions
     from pipelines.status import print_summary
 
     defs = build_definitions()
     job = defs.resolve_job_def("nightly_refresh")
-    result = job.execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False)
+    instance = dg.DagsterInstance.get()
+    run_id = make_new_run_id()
+    logs = _outputs_dir() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"run-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
+    terminal = sys.stdout
+    click.echo(f"Run {run_id[:8]} of nightly_refresh; full logs: {log_path}")
+    with open(log_path, "w", encoding="utf-8") as log:
+        if verbose:
+            result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id)
+        else:
+            stages = progress.StageLines(instance, run_id, terminal)
+            stages.start()
+            progress.TERMINAL = terminal
+            handler_streams = [(h, h.stream) for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
+            try:
+                for h, _ in handler_streams:
+                    h.setStream(log)
+                with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                    result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id)
+            finally:
+                for h, stream in handler_streams:
+                    h.setStream(stream)
+                progress.TERMINAL = None
+                stages.stop()
+        for record in instance.all_logs(run_id):  # the run's own event log, in full, whatever was printed
+            log.write(f"{dt.datetime.fromtimestamp(record.timestamp):%H:%M:%S} {record.level_name if hasattr(record, 'level_name') else ''} "
+                      f"{record.step_key or '-'} {record.user_message}\n")
     print_summary(defs, result)
+    click.echo(f"  logs: {log_path}")
     return result.success
 
 

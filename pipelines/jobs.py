@@ -5,7 +5,7 @@ import dagster as dg
 from pipelines.assets.ingest import NETWORK_RETRY
 from pipelines.progress import progress_bar
 from pipelines.resources import ScrapeResource, WarehouseResource
-from scrapers import refresh
+from pipelines.assets import ingest_steps
 from scrapers.reference_codes import ACGME_STATE_CODES
 
 # Every job writes the one DuckDB file: runs share a concurrency key so the run queue admits one at a time.
@@ -34,12 +34,12 @@ STATES = dg.StaticPartitionsDefinition(sorted(set(ACGME_STATE_CODES.values())))
 def crawl_state(context: dg.OpExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
     state = context.partition_key
     with warehouse.connect() as con:
-        plan = refresh.plan_crawl(con, "state = ?", [state])
+        plan = ingest_steps.plan_crawl(con, "state = ?", [state])
     with progress_bar(f"{state} program pages") as bar:
-        pages = refresh.fetch_crawl(scrape.fetcher(), plan, scrape.max_depth, scrape.max_pages_per_program, bar)
+        pages = ingest_steps.fetch_crawl(scrape.fetcher(), plan, scrape.max_depth, scrape.max_pages_per_program, bar)
     with warehouse.connect() as con:
-        counts = refresh.record_crawl(con, plan, pages, run_id=context.run.run_id)
-        extracted = refresh.extract_pending(con)
+        counts = ingest_steps.record_crawl(con, plan, pages, run_id=context.run.run_id, retire_after=scrape.retire_after_refreshes)
+        extracted = ingest_steps.extract_pending(con)
     context.log.info(f"{state}: {counts}, {extracted}")
     yield dg.AssetMaterialization(asset_key=["raw", "pages"], description=f"program sites in {state}",
                                   metadata={"state": state, "pages_fetched": counts["pages_fetched"],

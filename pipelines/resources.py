@@ -27,6 +27,9 @@ class WarehouseResource(dg.ConfigurableResource):
     path: str = str(PROJECT_DIR / "data" / "smartpick.duckdb")
     lock_timeout_s: float = 6 * 3600
     memory_limit: str = ""  # e.g. "4GB"; empty: DuckDB's default (80% of RAM)
+    # the user's own copies of the NRMP tables (same columns), used by dbt instead of the shipped seeds
+    charting_outcomes_csv: str = ""
+    match_rates_csv: str = ""
 
     @contextmanager
     def lock(self):
@@ -47,37 +50,45 @@ class WarehouseResource(dg.ConfigurableResource):
                 archive.secure(self.path)
 
 
+_FETCH = FetchConfig()  # the fetch policy's own defaults: ScrapeResource repeats none of them
+
+
 class ScrapeResource(dg.ConfigurableResource):
-    """Where to scrape and how politely. The live ACGME site wants >= 2 s between requests."""
+    """Where to scrape and how politely. The fetch fields mirror scrapers.fetch.FetchConfig (defaults
+    taken from it, so they cannot drift); the live ACGME site wants >= 2 s between requests."""
 
     acgme_base_url: str = f"http://127.0.0.1:{DEFAULT_SAMPLE_PORT}"
-    contact_url: str = "https://github.com/smartpick/smartpick#contact"
-    user_agent: str = "SmartPickBot/0.1"
-    min_interval_s: float = 1.0
+    contact_url: str = _FETCH.contact_url
+    user_agent: str = _FETCH.user_agent
+    min_interval_s: float = _FETCH.min_interval_s
     acgme_min_interval_s: float = 2.0
     # The sample web is one loopback host standing in for thousands of sites: no pacing there.
     host_intervals: dict[str, float] = {f"127.0.0.1:{DEFAULT_SAMPLE_PORT}": 0.0}
     allow_private: list[str] = ["127.0.0.1"]
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 15.0
-    retries: int = 3
-    max_body_bytes: int = 2_000_000
-    workers: int = 8
+    connect_timeout_s: float = _FETCH.connect_timeout_s
+    read_timeout_s: float = _FETCH.read_timeout_s
+    retries: int = _FETCH.retries
+    max_body_bytes: int = _FETCH.max_body_bytes
+    workers: int = _FETCH.workers
     max_depth: int = 2
     max_pages_per_program: int = 8
     specialties: list[str] = []
+    # crawl health (a blocking check on raw/pages): above these shares the crawl is "mostly dead"
+    max_failed_site_pct: int = 50  # program sites no page of which could be fetched this refresh
+    max_robots_disallowed_pct: int = 50  # requests refused by robots.txt
+    max_programs_without_page_pct: int = 50  # programs with a website and no page reached this refresh
+    retire_after_refreshes: int = 3  # a page not reached or failing this many refreshes in a row stops counting
 
     def fetch_config(self) -> FetchConfig:
+        """The FetchConfig these fields describe: every field FetchConfig knows is passed through."""
+        import dataclasses
         from urllib.parse import urlsplit
 
         intervals = dict(self.host_intervals)
-        acgme_host = urlsplit(self.acgme_base_url).netloc
-        intervals.setdefault(acgme_host, self.acgme_min_interval_s)
-        return FetchConfig(contact_url=self.contact_url, user_agent=self.user_agent,
-                           min_interval_s=self.min_interval_s, host_intervals=intervals,
-                           connect_timeout_s=self.connect_timeout_s, read_timeout_s=self.read_timeout_s,
-                           retries=self.retries, max_body_bytes=self.max_body_bytes,
-                           allow_private=tuple(self.allow_private), workers=self.workers)
+        intervals.setdefault(urlsplit(self.acgme_base_url).netloc, self.acgme_min_interval_s)
+        shared = {f.name: getattr(self, f.name) for f in dataclasses.fields(FetchConfig) if f.name in type(self).model_fields}
+        return dataclasses.replace(_FETCH, **{**shared, "host_intervals": intervals,
+                                              "allow_private": tuple(self.allow_private)})
 
     def fetcher(self) -> Fetcher:
         return Fetcher(self.fetch_config())
@@ -109,6 +120,12 @@ def scrape_from_env() -> ScrapeResource:
             kwargs["host_intervals"] = {host: 0.0}
     if "SMARTPICK_CONTACT_URL" in os.environ:
         kwargs["contact_url"] = dg.EnvVar("SMARTPICK_CONTACT_URL")
+    for field, env in (("max_failed_site_pct", "SMARTPICK_CRAWL_MAX_FAILED_SITE_PCT"),
+                       ("max_robots_disallowed_pct", "SMARTPICK_CRAWL_MAX_ROBOTS_PCT"),
+                       ("max_programs_without_page_pct", "SMARTPICK_CRAWL_MAX_NO_PAGE_PCT"),
+                       ("retire_after_refreshes", "SMARTPICK_RETIRE_PAGES_AFTER")):
+        if env in os.environ:
+            kwargs[field] = dg.EnvVar.int(env)
     return ScrapeResource(**kwargs)
 
 
@@ -121,7 +138,24 @@ def usable_warehouse(w: WarehouseResource) -> WarehouseResource:
 
 def warehouse_from_env() -> WarehouseResource:
     return WarehouseResource(path=_env("SMARTPICK_DUCKDB", str(PROJECT_DIR / "data" / "smartpick.duckdb")),
-                             memory_limit=_env("SMARTPICK_DUCKDB_MEMORY_LIMIT", ""))
+                             memory_limit=_env("SMARTPICK_DUCKDB_MEMORY_LIMIT", ""),
+                             charting_outcomes_csv=_env("SMARTPICK_CHARTING_OUTCOMES_CSV", ""),
+                             match_rates_csv=_env("SMARTPICK_MATCH_RATES_CSV", ""))
+
+
+class OpsResource(dg.ConfigurableResource):
+    """Where operators look: the Dagster UI base for run links in alerts, and the schedule."""
+
+    dagster_url: str = "http://localhost:3000"
+
+
+def ops_from_env() -> OpsResource:
+    return OpsResource(dagster_url=_env("SMARTPICK_DAGSTER_URL", OpsResource().dagster_url))
+
+
+def schedule_settings() -> tuple[str, str]:
+    """Definitions-time config (a schedule's cron is not a resource): SMARTPICK_NIGHTLY_CRON, SMARTPICK_TIMEZONE."""
+    return os.environ.get("SMARTPICK_NIGHTLY_CRON", "0 2 * * *"), os.environ.get("SMARTPICK_TIMEZONE", "America/New_York")
 
 
 class ApplicantsResource(dg.ConfigurableResource):

@@ -248,7 +248,7 @@ def _applicant_relation(applicant_ids: list[str] | None) -> str:
     return f"(select * from app.applicants {flt})"
 
 
-def score(con, params: ScoringParams, applicant_ids: list[str] | None = None) -> dict:
+def score(con, params: ScoringParams, applicant_ids: list[str] | None = None, progress=None) -> dict:
     """Recompute app.program_scores (and what would open most) for the given applicants (all when None)."""
     ensure_schema(con)
     if applicant_ids is not None and not applicant_ids:
@@ -261,7 +261,9 @@ def score(con, params: ScoringParams, applicant_ids: list[str] | None = None) ->
     try:
         con.execute(f"delete from app.program_scores {where}", params_)
         con.execute(f"insert into app.program_scores ({cols}) {_scores_sql(params, _applicant_relation(applicant_ids))}", params_)
-        _openers(con, params, applicant_ids, params_)
+        if progress:
+            progress(1)
+        _openers(con, params, applicant_ids, params_, progress)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -283,7 +285,7 @@ OPENERS = {
 }
 
 
-def _openers(con, params: ScoringParams, applicant_ids, params_) -> None:
+def _openers(con, params: ScoringParams, applicant_ids, params_, progress=None) -> None:
     base = _applicant_relation(applicant_ids)
     con.execute(f"delete from app.applicant_openers {'' if applicant_ids is None else 'where applicant_id in (select unnest($ids))'}", params_)
     m = params.usce_months_variant
@@ -297,6 +299,8 @@ def _openers(con, params: ScoringParams, applicant_ids, params_) -> None:
             from judged j
             join app.program_scores s using (applicant_id, program_id)
             group by j.applicant_id""", params_)
+        if progress:
+            progress(1)
 
 
 LIST_SQL = """

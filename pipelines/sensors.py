@@ -8,7 +8,7 @@ import dagster as dg
 
 from pipelines import applicants as store
 from pipelines.jobs import applicant_refresh
-from pipelines.resources import ApplicantsResource, SmtpResource
+from pipelines.resources import ApplicantsResource, OpsResource, SmtpResource
 
 SCORING_ASSET_OPS = ["app__program_scores", "app__ranked_lists", "outputs__applicant_reports", "outputs__email_deliveries"]
 
@@ -31,8 +31,12 @@ def selection_config(applicant_ids: list[str]) -> dict:
 @dg.sensor(job=applicant_refresh, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
            description="Scores and emails just the applicants whose profile files are new or changed.")
 def applicant_intake_sensor(context: dg.SensorEvaluationContext, applicants_cfg: ApplicantsResource):
-    seen = json.loads(context.cursor) if context.cursor else {}
     current = profile_fingerprints(Path(applicants_cfg.intake_dir))
+    if not context.cursor:
+        # first start: what is already in the folder is the nightly job's; only later changes trigger runs
+        context.update_cursor(json.dumps(current))
+        return dg.SkipReason(f"started from the current intake folder ({len(current)} profiles); watching for changes")
+    seen = json.loads(context.cursor)
     changed = sorted(k for k, h in current.items() if seen.get(k) != h)
     if not changed:
         return dg.SkipReason("no new or changed profiles")
@@ -62,8 +66,5 @@ def failure_message(context: dg.RunFailureSensorContext, smtp: SmtpResource, dag
 
 @dg.run_failure_sensor(name="ops_alert_on_failure", default_status=dg.DefaultSensorStatus.RUNNING,
                        description="Emails the ops address with the run link and the failing step.")
-def ops_alert_on_failure(context: dg.RunFailureSensorContext, smtp: SmtpResource):
-    import os
-
-    url = os.environ.get("SMARTPICK_DAGSTER_URL", "http://localhost:3000")
-    smtp.mailer().send(failure_message(context, smtp, url), f"ops-alert-{context.dagster_run.run_id}")
+def ops_alert_on_failure(context: dg.RunFailureSensorContext, smtp: SmtpResource, ops: OpsResource):
+    smtp.mailer().send(failure_message(context, smtp, ops.dagster_url), f"ops-alert-{context.dagster_run.run_id}")

@@ -1,6 +1,8 @@
 """What a refresh did, in a few lines for the terminal: counts per table and check outcomes."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 
@@ -40,8 +42,17 @@ def print_summary(defs, result) -> None:
     checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     failed = [e.event_specific_data.asset_check_key.name for e in checks if not e.event_specific_data.passed]
     click.echo(f"  checks: {len(checks) - len(failed)} passed, {len(failed)} failed {failed if failed else ''}")
-    click.echo(f"  warehouse: {warehouse.path}")
-    click.echo(f"  outbox: {resolved(defs.resources['smtp'].outbox_dir)} (when no SMTP host is set)")
+    outbox = Path(resolved(defs.resources["smtp"].outbox_dir))
+    reports = Path(resolved(defs.resources["applicants_cfg"].outputs_dir)) / "reports"
+    report = next(iter(sorted(reports.glob("*/list-v*.html"))), None)
+    email = next(iter(sorted(outbox.glob("*.eml"))), None)
+    click.echo("Look next:")
+    click.echo(f"  the warehouse   {warehouse.path}  (smartpick sql \"from marts.dim_programs limit 5\")")
+    if report:
+        click.echo(f"  one list        {report}")
+    if email:
+        click.echo(f"  one email       {email}  (the outbox, when no SMTP host is set)")
+    click.echo("  the Dagster UI  make dev")
 
 
 def last_refresh_summary(instance, warehouse) -> str:

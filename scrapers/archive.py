@@ -27,6 +27,11 @@ create table if not exists raw.pages (
     url varchar primary key, program_id varchar, source varchar, depth integer, final_url varchar,
     status integer, content_hash varchar, etag varchar, last_modified varchar,
     fetched_at timestamptz, checked_at timestamptz, last_error varchar);
+-- consecutive crawls of its program that did not reach the page / whose fetch of it failed, and when it was retired
+alter table raw.pages add column if not exists missed_refreshes integer default 0;
+alter table raw.pages add column if not exists failed_refreshes integer default 0;
+alter table raw.pages add column if not exists retired_at timestamptz;
+alter table raw.pages add column if not exists retired_reason varchar;
 create table if not exists raw.acgme_listings (
     {listing_cols}, content_hash varchar, fetched_at timestamptz, seen_at timestamptz,
     primary key (program_id));
@@ -124,7 +129,8 @@ def record_fetches(con, items: list[tuple[FetchResult, str, str | None, int | No
             counts["new_or_changed"] += changed
             counts["unchanged"] += len(upserts) - changed
         insert_frame(con, """
-                insert into raw.pages select *, null from {rows}
+                insert into raw.pages (url, program_id, source, depth, final_url, status, content_hash, etag,
+                                       last_modified, fetched_at, checked_at) select * from {rows}
                 on conflict (url) do update set program_id = excluded.program_id, source = excluded.source,
                   depth = excluded.depth, final_url = excluded.final_url, status = excluded.status,
                   content_hash = excluded.content_hash, etag = excluded.etag, last_modified = excluded.last_modified,
@@ -143,6 +149,51 @@ def record_fetches(con, items: list[tuple[FetchResult, str, str | None, int | No
         con.execute("rollback")
         raise
     return counts
+
+
+def retire_pages(con, run_id: str, after: int) -> dict:
+    """Pages of the programs crawled in this run that the crawl no longer reached, or could not fetch,
+    `after` times in a row are retired: their facts stop counting (staging filters them) and the
+    facts they carried show in fct_program_policy_changes as "page removed". A page reached and
+    fetched again comes back."""
+    crawled = "(select distinct program_id from raw.fetch_log where run_id = $run and source = 'program_site')"
+    reached = """(select requested_url as url, bool_or(error_kind is null and coalesce(status, 200) < 400) as ok
+                  from raw.fetch_log where run_id = $run and source = 'program_site' group by 1)"""
+    p = {"run": run_id}
+    con.execute(f"""update raw.pages set missed_refreshes = coalesce(missed_refreshes, 0) + 1
+                    where source = 'program_site' and program_id in {crawled}
+                      and url not in (select url from {reached})""", p)
+    con.execute(f"""update raw.pages set missed_refreshes = 0,
+                        failed_refreshes = case when r.ok then 0 else coalesce(failed_refreshes, 0) + 1 end
+                    from {reached} r where raw.pages.url = r.url""", p)
+    retired = con.execute("""update raw.pages set retired_at = now(),
+                                 retired_reason = case when missed_refreshes >= $n then 'no longer linked' else 'failing' end
+                             where retired_at is null and source = 'program_site'
+                               and (missed_refreshes >= $n or failed_refreshes >= $n) returning url""", {"n": after}).fetchall()
+    revived = con.execute("""update raw.pages set retired_at = null, retired_reason = null
+                             where retired_at is not null and missed_refreshes = 0 and failed_refreshes = 0 returning url""").fetchall()
+    return {"pages_retired": len(retired), "pages_revived": len(revived)}
+
+
+def crawl_health(con, run_id: str) -> dict:
+    """How the program-site crawl of one run went, from raw.fetch_log (304 counts as reached)."""
+    row = con.execute("""
+        with log as (select * from raw.fetch_log where run_id = $run and source = 'program_site'),
+        per_program as (select program_id, bool_or(error_kind is null and coalesce(status, 200) < 400) as reached
+                        from log group by program_id),
+        sites as (select program_id from raw.acgme_listings where website is not null)
+        select (select count(*) from sites),
+               (select count(*) from per_program),
+               (select count(*) from per_program where not reached),
+               (select count(*) from sites where program_id not in (select program_id from per_program where reached)),
+               (select count(*) from log),
+               (select count(*) from log where error_kind = 'robots_disallowed')""", {"run": run_id}).fetchone()
+    sites, crawled, failed, no_page, requests, robots = row
+    return {"program_sites": sites, "sites_crawled": crawled, "sites_failed": failed, "programs_without_page": no_page,
+            "requests": requests, "robots_disallowed": robots,
+            "failed_site_share": failed / crawled if crawled else 0.0,
+            "robots_share": robots / requests if requests else 0.0,
+            "no_page_share": no_page / sites if sites else 0.0}
 
 
 def known_validators(con, source: str) -> dict:

@@ -5,8 +5,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from scrapers.sample_web.generate import SampleWeb
-from scrapers.sample_web.server import SampleWebServer
+from sample_web.generate import SampleWeb
+from sample_web.server import SampleWebServer
 
 
 class Loopback:

@@ -6,7 +6,8 @@ import dagster as dg
 
 from pipelines.resources import ScrapeResource, WarehouseResource
 from pipelines.progress import progress_bar
-from scrapers import archive, refresh
+from pipelines.assets import ingest_steps
+from scrapers import archive
 from scrapers.acgme import AcgmeBlocked, LayoutChanged
 
 NETWORK_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
@@ -26,12 +27,12 @@ def acgme_listings(context: dg.AssetExecutionContext, scrape: ScrapeResource, wa
         known = archive.known_validators(con, "acgme_detail")
     try:
         with progress_bar("ACGME detail pages") as bar:
-            harvest = refresh.fetch_listings(scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None, known, bar)
+            harvest = ingest_steps.fetch_listings(scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None, known, bar)
     except (AcgmeBlocked, LayoutChanged) as exc:
         # a human check or a changed site: retrying would hammer the site or fail the same way
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     with warehouse.connect() as con:
-        counts = refresh.record_listings(con, harvest, run_id=context.run.run_id)
+        counts = ingest_steps.record_listings(con, harvest, run_id=context.run.run_id)
         context.log.info(f"ACGME listings: {counts}")
         preview = con.execute("select program_id, program_name, specialty, state, accreditation_status "
                               "from raw.acgme_listings order by program_id limit 10").df()
@@ -45,7 +46,7 @@ def acgme_listings(context: dg.AssetExecutionContext, scrape: ScrapeResource, wa
 def acgme_report_rows(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
     with warehouse.connect() as con:
         try:
-            counts = refresh.scrape_reports(con, scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None,
+            counts = ingest_steps.scrape_reports(con, scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None,
                                             run_id=context.run.run_id)
         except (AcgmeBlocked, LayoutChanged) as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
@@ -58,11 +59,11 @@ def acgme_report_rows(context: dg.AssetExecutionContext, scrape: ScrapeResource,
                       "failed fetches are logged in raw.fetch_log and keep the previous copy.")
 def pages(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
     with warehouse.connect() as con:
-        plan = refresh.plan_crawl(con)
+        plan = ingest_steps.plan_crawl(con)
     with progress_bar("program pages") as bar:
-        found = refresh.fetch_crawl(scrape.fetcher(), plan, scrape.max_depth, scrape.max_pages_per_program, bar)
+        found = ingest_steps.fetch_crawl(scrape.fetcher(), plan, scrape.max_depth, scrape.max_pages_per_program, bar)
     with warehouse.connect() as con:
-        counts = refresh.record_crawl(con, plan, found, run_id=context.run.run_id)
+        counts = ingest_steps.record_crawl(con, plan, found, run_id=context.run.run_id, retire_after=scrape.retire_after_refreshes)
         context.log.info(f"program sites: {counts}")
         return dg.MaterializeResult(metadata=_meta(counts, con, "raw.pages"))
 
@@ -84,7 +85,7 @@ def pages(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: 
 )
 def program_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with warehouse.connect() as con:
-        counts = refresh.extract_pending(con)
+        counts = ingest_steps.extract_pending(con)
         context.log.info(f"extraction: {counts}")
         for table in ("program_facts", "page_extractions", "program_residents"):
             yield dg.MaterializeResult(asset_key=["raw", table], metadata=_meta(counts, con, f"raw.{table}"))

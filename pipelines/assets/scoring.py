@@ -5,6 +5,8 @@ Metadata carries counts only: no names, emails or scores.
 """
 import dagster as dg
 
+from pipelines.progress import progress_bar
+
 from pipelines import applicants as applicant_store
 from pipelines import scoring
 from pipelines.resources import ApplicantsResource, WarehouseResource
@@ -46,8 +48,8 @@ def applicants(context: dg.AssetExecutionContext, applicants_cfg: ApplicantsReso
                       "pooled-variance specialty chance with its range, tier; and what would open the most programs. "
                       "See docs/scoring.md.")
 def program_scores(context: dg.AssetExecutionContext, config: ApplicantSelection, warehouse: WarehouseResource):
-    with warehouse.connect() as con:
-        counts = scoring.score(con, scoring.ScoringParams.for_today(), _ids(config))
+    with warehouse.connect() as con, progress_bar("scoring passes", total=1 + len(scoring.OPENERS)) as bar:
+        counts = scoring.score(con, scoring.ScoringParams.for_today(), _ids(config), progress=bar)
     return dg.MaterializeResult(metadata={"applicants_scored": counts["applicants"], "pairs": counts["pairs"],
                                           "excluded_pairs": counts.get("gated_pairs", 0),
                                           "ask_first_pairs": counts.get("ask_first_pairs", 0)})

@@ -1,23 +1,43 @@
 """Warehouse stage: the dbt project, every seed, model and snapshot an asset downstream of raw/*."""
 
 import json
-import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import dagster as dg
+import yaml
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.resources import PROJECT_DIR, WarehouseResource
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR / "dbt_project", profiles_dir=PROJECT_DIR / "dbt_project")
-# Under `dagster dev` the manifest is re-parsed; elsewhere it is built once by `make setup`.
-DBT_PROJECT.prepare_if_dev()
+# The dbt installed beside this Python: `dagster dev` started from a shell without `.venv/bin` on
+# PATH must find it (DbtProject.prepare_if_dev() would look for a bare `dbt` on PATH).
+DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+
+
+def _ensure_manifest() -> None:
+    """`make setup` builds the manifest once; a checkout without it gets one here, from the same dbt."""
+    if not DBT_PROJECT.manifest_path.exists():
+        subprocess.run([str(DBT_EXECUTABLE if DBT_EXECUTABLE.exists() else "dbt"), "parse", "--profiles-dir", ".", "--quiet"],
+                       cwd=DBT_PROJECT.project_dir, check=True)
+
+
+_ensure_manifest()
 
 
 class SmartPickTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props) -> str:
-        return "warehouse"
+        """One group per layer, as analysts think of them: reference seeds, staging, intermediate, marts."""
+        kind = dbt_resource_props["resource_type"]
+        if kind == "seed":
+            return "reference"
+        if kind == "snapshot":
+            return "snapshots"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 and fqn[1] in ("staging", "intermediate", "marts") else "warehouse"
 
     def get_owners(self, dbt_resource_props):
         return ["team:analytics"]
@@ -26,17 +46,55 @@ class SmartPickTranslator(DagsterDbtTranslator):
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=SmartPickTranslator(),
             pool="duckdb_writer")
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    # dbt reads the warehouse path from its profile's env_var; this run's resource decides it.
-    os.environ["SMARTPICK_DUCKDB"] = str(Path(warehouse.path).resolve())
-    with warehouse.lock():
-        yield from dbt.cli(["build", *reference_vars()], context=context).stream()
+    # this run's warehouse resource decides the file: dbt gets a profile written for this run
+    # (no process-wide environment variable is changed, so parallel definitions do not collide)
+    with tempfile.TemporaryDirectory(prefix="smartpick-dbt-") as profiles, warehouse.lock():
+        run_dbt = dbt_for_warehouse(dbt, warehouse.path, Path(profiles))
+        events = list(run_dbt.cli(["build", *reference_vars(warehouse)], context=context).stream())
+    # dbt has released the file: row counts and column schemas (with their descriptions) are read now,
+    # in one connection, rather than by a second connection racing dbt for the writer lock
+    keys = context.assets_def.keys_by_output_name
+    with warehouse.connect() as con:
+        for event in events:
+            yield with_table_metadata(con, event, keys)
 
 
-def reference_vars() -> list[str]:
+def with_table_metadata(con, event, keys_by_output_name: dict):
+    """A dbt Output / AssetMaterialization with `dagster/row_count` and `dagster/column_schema` added."""
+    if isinstance(event, dg.Output):
+        key = keys_by_output_name.get(event.output_name)
+    elif isinstance(event, dg.AssetMaterialization):
+        key = event.asset_key
+    else:
+        return event
+    path = list(key.path) if key else []
+    if len(path) < 2:
+        return event
+    schema, table = path[0], path[-1]
+    cols = con.execute("select column_name, data_type, comment from duckdb_columns() where schema_name = ? and table_name = ? "
+                       "order by column_index", [schema, table]).fetchall()
+    if not cols:
+        return event
+    rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+    column_schema = dg.TableSchema(columns=[dg.TableColumn(name, kind, description=comment) for name, kind, comment in cols])
+    return event.with_metadata({**(event.metadata or {}), "dagster/row_count": dg.MetadataValue.int(rows),
+                                "dagster/column_schema": column_schema})
+
+
+def dbt_for_warehouse(dbt: DbtCliResource, path: str, folder: Path) -> DbtCliResource:
+    """The same dbt, with a profile that names this warehouse file."""
+    profile = yaml.safe_load((DBT_PROJECT.profiles_dir / "profiles.yml").read_text())
+    for output in profile["smartpick"]["outputs"].values():
+        output["path"] = str(Path(path).resolve())
+    (folder / "profiles.yml").write_text(yaml.safe_dump(profile))
+    return DbtCliResource(project_dir=dbt.project_dir, profiles_dir=str(folder), dbt_executable=dbt.dbt_executable,
+                          target=dbt.target, profile=dbt.profile, global_config_flags=dbt.global_config_flags)
+
+
+def reference_vars(warehouse: WarehouseResource) -> list[str]:
     """Users may point at their own copy of the NRMP tables (same columns) instead of the shipped seeds."""
-    own = {var: os.environ[env] for var, env in (("charting_outcomes_path", "SMARTPICK_CHARTING_OUTCOMES_CSV"),
-                                                 ("img_match_rates_path", "SMARTPICK_MATCH_RATES_CSV"))
-           if os.environ.get(env)}
+    own = {var: path for var, path in (("charting_outcomes_path", warehouse.charting_outcomes_csv),
+                                       ("img_match_rates_path", warehouse.match_rates_csv)) if path}
     for path in own.values():
         if not Path(path).is_file():
             raise dg.Failure(f"reference table {path} does not exist", allow_retries=False)
@@ -44,6 +102,4 @@ def reference_vars() -> list[str]:
 
 
 def dbt_resource() -> DbtCliResource:
-    # The dbt installed beside this Python, so a bare `.venv/bin/python` works without PATH set.
-    local = Path(sys.executable).parent / "dbt"
-    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(local) if local.exists() else "dbt")
+    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(DBT_EXECUTABLE) if DBT_EXECUTABLE.exists() else "dbt")

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from pipelines.resources import ApplicantsResource, SmtpResource
-from scrapers.sample_web.generate import SampleWeb
+from sample_web.generate import SampleWeb
 from tests.conftest import SmtpSink
 from tests.pipelines.helpers import definitions, new_instance, query, run_job
 from scrapers.facts import BY_NAME
@@ -16,7 +16,7 @@ SAMPLE_APPLICANTS = Path(__file__).resolve().parents[2] / "sample_data" / "appli
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
-    from scrapers.sample_web.server import SampleWebServer
+    from sample_web.server import SampleWebServer
 
     tmp = tmp_path_factory.mktemp("publish")
     intake = tmp / "intake"

@@ -4,13 +4,13 @@ import stat
 
 import pytest
 
-from scrapers.sample_web.generate import FACT_FIELDS, SampleWeb
+from sample_web.generate import FACT_FIELDS, SampleWeb
 from tests.pipelines.helpers import definitions, materialized, new_instance, query, run_job
 
 
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
-    from scrapers.sample_web.server import SampleWebServer
+    from sample_web.server import SampleWebServer
 
     tmp = tmp_path_factory.mktemp("refresh")
     server = SampleWebServer(SampleWeb(60, 11)).start()
@@ -20,6 +20,26 @@ def first_run(tmp_path_factory):
     result = run_job(defs, instance)
     yield server, db, instance, defs, result
     server.stop()
+
+
+def test_dbt_assets_carry_row_counts_groups_and_described_columns(first_run):
+    import dagster as dg
+
+    _, db, instance, defs, _ = first_run
+    for key, table in ((["marts", "dim_programs"], "marts.dim_programs"), (["staging", "stg_acgme__listings"], "staging.stg_acgme__listings"),
+                       (["reference", "fact_catalogue"], "reference.fact_catalogue")):
+        event = instance.get_latest_materialization_event(dg.AssetKey(key))
+        meta = event.asset_materialization.metadata
+        assert meta["dagster/row_count"].value == query(db, f"select count(*) from {table}")[0][0]
+        assert meta["dagster/column_schema"].schema.columns
+    graph = defs.resolve_asset_graph()
+    groups = {graph.get(dg.AssetKey(k)).group_name for k in (["staging", "stg_acgme__listings"], ["intermediate", "int_program_rosters"],
+                                                            ["marts", "dim_programs"], ["reference", "us_states"])}
+    assert groups == {"staging", "intermediate", "marts", "reference"}
+    # persist_docs: the descriptions analysts read in the YAML are in DuckDB too
+    comment = query(db, "select comment from duckdb_columns() where schema_name = 'marts' and table_name = 'dim_programs' "
+                        "and column_name = 'sponsors_h1b_confidence'")[0][0]
+    assert comment and "inferred" in comment
 
 
 def test_first_refresh_fills_raw_and_marts(first_run):
@@ -125,9 +145,17 @@ def test_readme_analyst_queries_run_as_written(first_run):
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("## For analysts", 1)[1].split("\n## ", 1)[0]
     queries = re.findall(r"```sql\n(.*?)```", section, re.S)
-    assert len(queries) >= 5
+    assert len(queries) >= 6
     for q in queries:
         query(db, q)  # raises on any error
+    # the IMG-share query keeps programs with an unknown roster apart instead of dropping them
+    (h1b_query,) = [q for q in queries if "IMG share unknown" in q]
+    rows = query(db, h1b_query)
+    expected = query(db, """select count(*) filter (where f.img_share > 0.30), count(*) filter (where f.img_share is null)
+                            from marts.dim_programs d join marts.fct_program_img_features f using (program_id)
+                            where d.specialty_name = 'Internal Medicine' and d.census_region = 'Northeast' and d.sponsors_h1b""")[0]
+    assert [sum(r[0] == "over 30% IMG residents" for r in rows), sum(r[0] == "IMG share unknown" for r in rows)] == list(expected)
+    assert all(r[4] and r[5] for r in rows)  # every row carries the sentence and the page
 
 
 def test_reference_figures_load_from_a_user_supplied_path(first_run, tmp_path):

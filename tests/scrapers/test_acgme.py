@@ -1,7 +1,8 @@
 """The ACGME scraper against the sample web, which mirrors the real site's form, gate and reports."""
 import pytest
 
-from scrapers import archive, refresh
+from pipelines.assets import ingest_steps
+from scrapers import archive
 from scrapers.acgme import AcgmeBlocked, AcgmeScraper, LayoutChanged, parse_program_detail, parse_results
 from scrapers.fetch import FetchConfig, Fetcher
 
@@ -12,7 +13,7 @@ def fetcher():
 
 def test_listings_match_the_sample_programs(sample_server, small_web, tmp_path):
     con = archive.connect(tmp_path / "w.duckdb")
-    counts = refresh.scrape_listings(con, fetcher(), sample_server.url)
+    counts = ingest_steps.scrape_listings(con, fetcher(), sample_server.url)
     assert counts["listings_parsed"] == small_web.size
     rows = {r[0]: r for r in con.execute(
         "select program_id, program_name, state, approved_positions, website, sponsor_code, specialty_code "
@@ -23,7 +24,7 @@ def test_listings_match_the_sample_programs(sample_server, small_web, tmp_path):
                                                           prog.sponsor_code, prog.specialty_code)
         assert (website is None) == (prog.website_root is None)
     # a second refresh costs 304s and re-parses nothing
-    again = refresh.scrape_listings(con, fetcher(), sample_server.url)
+    again = ingest_steps.scrape_listings(con, fetcher(), sample_server.url)
     assert again["listings_parsed"] == 0 and again["listings_unchanged"] == small_web.size
 
 
@@ -61,12 +62,12 @@ def test_changed_layout_fails_loudly():
 
 def test_pdf_reports_list_every_program(sample_server, small_web, tmp_path):
     con = archive.connect(tmp_path / "w.duckdb")
-    counts = refresh.scrape_reports(con, fetcher(), sample_server.url)
+    counts = ingest_steps.scrape_reports(con, fetcher(), sample_server.url)
     assert counts["report_rows"] == small_web.size
     prog = small_web.programs[5]
     row = con.execute("select program_name, state, director_name from raw.acgme_report_rows where program_id = ?",
                       [prog.program_id]).fetchone()
     assert row == (prog.name, prog.state, prog.director)
-    again = refresh.scrape_reports(con, fetcher(), sample_server.url)  # unchanged PDFs answer 304
+    again = ingest_steps.scrape_reports(con, fetcher(), sample_server.url)  # unchanged PDFs answer 304
     assert (again["report_rows"], again["reports_failed"]) == (0, 0)
     assert again["reports_unchanged"] == len(small_web.specialty_form_ids)

@@ -1,5 +1,6 @@
 """The program-site crawler: relevant pages only, same site, depth and page caps, robots obeyed."""
-from scrapers import archive, refresh
+from pipelines.assets import ingest_steps
+from scrapers import archive
 from scrapers.crawl import crawl_sites, relevant_links
 from scrapers.fetch import FetchConfig, Fetcher
 
@@ -18,18 +19,18 @@ def test_relevant_links_stay_on_site():
 
 def test_crawl_finds_every_relevant_page_and_obeys_robots(sample_server, small_web, tmp_path):
     con = archive.connect(tmp_path / "w.duckdb")
-    refresh.scrape_listings(con, fetcher(), sample_server.url)
-    counts = refresh.crawl_program_sites(con, fetcher())
+    ingest_steps.scrape_listings(con, fetcher(), sample_server.url)
+    counts = ingest_steps.crawl_program_sites(con, fetcher())
     stored = {r[0] for r in con.execute("select url from raw.pages where source = 'program_site' and content_hash is not null").fetchall()}
     expected = {sample_server.url + pg.path for p in small_web.programs for pg in p.pages}
     assert expected <= stored
     assert not any("/internal/" in path for _, path in sample_server.requests)
     assert not any(path.endswith(("/wellness", "/curriculum")) for _, path in sample_server.requests)
     # unchanged pages cost a 304 and are not parsed twice
-    refresh.extract_pending(con)
-    again = refresh.crawl_program_sites(con, fetcher())
+    ingest_steps.extract_pending(con)
+    again = ingest_steps.crawl_program_sites(con, fetcher())
     assert again["new_or_changed"] == 0 and again["unchanged"] == counts["pages_fetched"]
-    assert refresh.extract_pending(con)["pages_parsed"] == 0
+    assert ingest_steps.extract_pending(con)["pages_parsed"] == 0
 
 
 def test_depth_and_page_caps(sample_server, small_web):

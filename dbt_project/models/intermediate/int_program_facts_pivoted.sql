@@ -3,6 +3,12 @@ with resolved as (
     select * from {{ ref('int_program_facts_resolved') }}
 ),
 
+-- every listed program has a row, facts or not: a program whose last fact page was retired must
+-- show its facts going to null in the snapshot, not vanish from it
+programs as (
+    select distinct program_id from {{ ref('stg_acgme__listings') }}
+),
+
 final as (
     select
         program_id,
@@ -15,7 +21,8 @@ final as (
         coalesce(bool_or(case when fact_name = '{{ name }}' then has_conflict end), false) as {{ name }}_has_conflict,
         {%- endfor %}
         count(*) filter (where has_conflict) as facts_with_conflict
-    from resolved
+    from programs
+    left join resolved using (program_id)
     group by program_id
 )
 

@@ -1,5 +1,9 @@
 -- One row per changed fact per program per refresh, from the snapshot's consecutive versions.
-with versions as (
+with retired as (
+    select url from {{ ref('stg_program_sites__pages') }} where retired_at is not null
+),
+
+versions as (
     select
         *,
         row_number() over (partition by program_id order by dbt_valid_from) as version_number
@@ -14,6 +18,7 @@ pairs as (
         old.{{ name }}::varchar as old_{{ name }},
         new.{{ name }}::varchar as new_{{ name }},
         old.{{ name }}_evidence as old_evidence_{{ name }},
+        old.{{ name }}_source_url as old_url_{{ name }},
         new.{{ name }}_evidence as evidence_{{ name }},
         new.{{ name }}_source_url as url_{{ name }},
         {%- endfor %}
@@ -33,7 +38,9 @@ changes as (
         changed_at,
         old_evidence_{{ name }} as old_evidence_sentence,
         evidence_{{ name }} as evidence_sentence,
-        url_{{ name }} as source_url
+        coalesce(url_{{ name }}, old_url_{{ name }}) as source_url,
+        case when new_{{ name }} is null and old_url_{{ name }} in (select url from retired) then 'page removed'
+             else 'value changed' end as change_kind
     from pairs
     where old_{{ name }} is distinct from new_{{ name }}
     {% if not loop.last %}union all{% endif %}

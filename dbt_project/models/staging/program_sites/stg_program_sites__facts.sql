@@ -4,7 +4,7 @@ with facts as (
 ),
 
 pages as (
-    select * from {{ ref('stg_program_sites__pages') }} where has_good_copy
+    select * from {{ ref('stg_program_sites__pages') }} where is_current
 ),
 
 final as (

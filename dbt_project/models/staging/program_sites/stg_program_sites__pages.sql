@@ -13,7 +13,11 @@ final as (
         fetched_at,
         checked_at,
         last_error,
-        content_hash is not null as has_good_copy
+        retired_at,
+        retired_reason,
+        content_hash is not null as has_good_copy,
+        -- a page the site no longer links, or that failed several refreshes in a row, stops counting
+        content_hash is not null and retired_at is null as is_current
     from source
 )
 

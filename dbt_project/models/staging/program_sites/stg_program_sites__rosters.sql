@@ -3,7 +3,7 @@ with residents as (
 ),
 
 pages as (
-    select * from {{ ref('stg_program_sites__pages') }} where has_good_copy
+    select * from {{ ref('stg_program_sites__pages') }} where is_current
 ),
 
 final as (

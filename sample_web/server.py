@@ -4,12 +4,13 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import secrets
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from scrapers.sample_web import render
-from scrapers.sample_web.generate import SampleWeb
+from sample_web import render
+from sample_web.generate import SampleWeb
 
 ROBOTS = """User-agent: *
 Disallow: /ads/Public/Admin/
@@ -18,12 +19,16 @@ Disallow: /sites/*/internal/
 PER_PAGE = 25
 
 
+IDENTITY_PATH = "/__smartpick/sample-web"
+
+
 class SampleWebServer:
     """A running sample web. `url` is its base; `set_epoch` swaps in changed program sites."""
 
     def __init__(self, web: SampleWeb, port: int = 0):
         self.web = web
         self.captcha = False
+        self.sites_disallowed = False  # tests: every program site turns robots.txt against crawlers
         self.requests: list[tuple[str, str]] = []  # (method, path) in arrival order, for tests
         self._sessions: dict[str, dict] = {}
         self._lock = threading.Lock()
@@ -119,7 +124,11 @@ class SampleWebServer:
         path, query = parts.path, parse_qs(parts.query)
         web = self.web
         if path == "/robots.txt":
-            return self._send(h, 200, ROBOTS.encode(), "text/plain")
+            robots = ROBOTS + ("Disallow: /sites/\n" if self.sites_disallowed else "")
+            return self._send(h, 200, robots.encode(), "text/plain")
+        if path == IDENTITY_PATH:  # lets `smartpick run` recognise its own earlier server on a busy port
+            ident = {"smartpick_sample_web": True, "size": web.size, "seed": web.seed, "epoch": web.epoch}
+            return self._send(h, 200, json.dumps(ident).encode(), "application/json")
         if path == "/ads/Public/Programs/Search":
             sid, sess, extra = self._session(h)
             if method == "GET":

@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import random
 
-from scrapers.sample_web.generate import SAMPLE_MARK, SamplePage, SampleProgram, SampleWeb
+from sample_web.generate import SAMPLE_MARK, SamplePage, SampleProgram, SampleWeb
 
 NO_INFO = "No Information Currently Present"
 e = html.escape

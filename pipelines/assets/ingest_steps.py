@@ -114,16 +114,17 @@ def fetch_crawl(fetcher: Fetcher, plan: CrawlPlan, max_depth: int = 2, max_pages
                        stored_body=plan.bodies.get, progress=progress)
 
 
-def record_crawl(con, plan: CrawlPlan, pages: list, run_id: str = "") -> dict:
+def record_crawl(con, plan: CrawlPlan, pages: list, run_id: str = "", retire_after: int = 3) -> dict:
     counts = archive.record_fetches(con, [(p.result, "program_site", p.program_id, p.depth) for p in pages], run_id)
-    return {"programs": len(plan.roots), "pages_fetched": len(pages), **counts}
+    retired = archive.retire_pages(con, run_id, retire_after) if run_id else {}
+    return {"programs": len(plan.roots), "pages_fetched": len(pages), **counts, **retired}
 
 
 def crawl_program_sites(con, fetcher: Fetcher, max_depth: int = 2, max_pages: int = 8,
                         program_filter: str | None = None, params: list | None = None, run_id: str = "",
-                        progress=None) -> dict:
+                        progress=None, retire_after: int = 3) -> dict:
     plan = plan_crawl(con, program_filter, params)
-    return record_crawl(con, plan, fetch_crawl(fetcher, plan, max_depth, max_pages, progress), run_id)
+    return record_crawl(con, plan, fetch_crawl(fetcher, plan, max_depth, max_pages, progress), run_id, retire_after)
 
 
 def extract_pending(con, progress=None) -> dict:
