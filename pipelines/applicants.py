@@ -36,6 +36,7 @@ alter table app.applicants add column if not exists step3_expected_date date;
 create table if not exists app.applicant_quarantine (
     quarantine_id varchar primary key, applicant_id varchar, source_file varchar, received_at timestamptz,
     raw_profile varchar, reasons json);
+alter table app.applicant_quarantine add column if not exists email_hash varchar;
 create table if not exists app.erased_applicants (email_hash varchar primary key, erased_at timestamptz);
 """
 
@@ -151,14 +152,42 @@ def _coerce_csv_row(row: dict) -> dict:
     return out
 
 
+MAX_PROFILE_FILE_BYTES = 20_000_000  # a profile file is small; a folder-sized CSV still fits
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: a few hundred bytes of nested aliases can expand to gigabytes."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.events.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not accepted in profiles",
+                                              self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
+def decode_profile_bytes(data: bytes) -> str:
+    """UTF-8 (with or without the BOM Excel writes); files that are not UTF-8 are read as Windows-1252,
+    the legacy encoding spreadsheet exports use, so "José Müller" stays "José Müller"."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="strict")
+
+
 def read_profiles(path: Path) -> list[tuple[str, dict | str]]:
     """(raw text of one profile, parsed dict or a parse error) for every profile in a file."""
-    text = path.read_text(encoding="utf-8", errors="replace")
+    size = path.stat().st_size
+    if size > MAX_PROFILE_FILE_BYTES:
+        return [(f"<{size} bytes not read>", f"file is {size:,} bytes, more than the {MAX_PROFILE_FILE_BYTES:,} a profile file may have")]
+    try:
+        text = decode_profile_bytes(path.read_bytes())
+    except UnicodeDecodeError as exc:
+        return [("<undecodable bytes>", f"file is neither UTF-8 nor Windows-1252 text ({exc.reason}); save it as UTF-8")]
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
             return [(json.dumps(r), _coerce_csv_row(r)) for r in csv.DictReader(io.StringIO(text))]
-        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if suffix == ".json" else yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (safe loader)
     except (ValueError, yaml.YAMLError) as exc:
         return [(text, f"file could not be parsed: {exc}")]
     items = data if isinstance(data, list) else [data]
@@ -178,6 +207,7 @@ def intake(con, paths: list[Path]) -> dict:
     ensure_schema(con)
     erased = {r[0] for r in con.execute("select email_hash from app.erased_applicants").fetchall()}
     known = dict(con.execute("select applicant_id, profile_hash from app.applicants").fetchall())
+    owners = {aid: email_hash(e) for aid, e in con.execute("select applicant_id, email from app.applicants").fetchall()}
     upserts: dict = {}  # applicant_id -> row; a later file wins over an earlier one
     counts = {"valid": 0, "updated": 0, "unchanged": 0, "quarantined": 0, "skipped_erased": 0, "changed_ids": []}
     now = dt.datetime.now(dt.timezone.utc)
@@ -190,15 +220,32 @@ def intake(con, paths: list[Path]) -> dict:
                 profile, reasons = validate_profile(parsed)
             if profile is None:
                 qid = hashlib.sha256((str(path) + raw_text).encode()).hexdigest()[:16]
-                con.execute("insert into app.applicant_quarantine values (?,?,?,?,?,?) on conflict (quarantine_id) do update set "
+                q_email = parsed.get("email") if isinstance(parsed, dict) and isinstance(parsed.get("email"), str) else None
+                q_id = parsed.get("applicant_id") if isinstance(parsed, dict) else None
+                con.execute("insert into app.applicant_quarantine (quarantine_id, applicant_id, source_file, received_at, "
+                            "raw_profile, reasons, email_hash) values (?,?,?,?,?,?,?) on conflict (quarantine_id) do update set "
                             "received_at = excluded.received_at, reasons = excluded.reasons",
-                            [qid, parsed.get("applicant_id") if isinstance(parsed, dict) else None, str(path), now,
-                             raw_text, json.dumps(reasons)])
+                            [qid, str(q_id) if q_id is not None else None, str(path), now, raw_text, json.dumps(reasons),
+                             email_hash(q_email) if q_email else None])
                 counts["quarantined"] += 1
                 continue
             if email_hash(profile.email) in erased:
                 counts["skipped_erased"] += 1
                 continue
+            owner = owners.get(profile.applicant_id)
+            if owner is not None and owner != email_hash(profile.email):
+                # one ID, two people: never merge; the stored person's lists and emails stay theirs
+                qid = hashlib.sha256((str(path) + raw_text).encode()).hexdigest()[:16]
+                con.execute("insert into app.applicant_quarantine (quarantine_id, applicant_id, source_file, received_at, "
+                            "raw_profile, reasons, email_hash) values (?,?,?,?,?,?,?) on conflict (quarantine_id) do update "
+                            "set received_at = excluded.received_at, reasons = excluded.reasons",
+                            [qid, profile.applicant_id, str(path), now, raw_text,
+                             json.dumps([f"applicant_id: {profile.applicant_id!r} already belongs to a profile with another "
+                                         "email address; a different person needs a different ID (or erase the old "
+                                         "profile first)"]), email_hash(profile.email)])
+                counts["quarantined"] += 1
+                continue
+            owners[profile.applicant_id] = email_hash(profile.email)
             data = profile.model_dump(mode="json")
             phash = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
             prev = known.get(profile.applicant_id)
@@ -223,40 +270,53 @@ def intake_files(folder: Path) -> list[Path]:
     return sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in (".yaml", ".yml", ".json", ".csv"))
 
 
-def erase(con, applicant_id: str, outputs: Path) -> dict:
-    """Remove an applicant from every table, report and outbox file.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,64}$")  # the profile's applicant_id rule: safe in paths and file names
 
-    The delivery ledger keeps its rows (so the history of sends stays countable) but loses the
-    applicant ID; the email survives only as a one-way hash in app.erased_applicants, so a stale
-    copy of the profile is never imported or emailed again.
+
+def _inside(root: Path, *parts: str) -> Path:
+    """root/parts, refused if it resolves outside root (an id is never allowed to walk the file system)."""
+    root = root.resolve()
+    path = root.joinpath(*parts).resolve()
+    if root != path and root not in path.parents:
+        raise ValueError(f"{path} is outside {root}")
+    return path
+
+
+def erase(con, applicant_id: str, outputs: Path) -> dict:
+    """Remove one applicant, identified exactly, from every table, report and outbox file.
+
+    Only rows keyed by this applicant_id, or quarantined rows carrying this exact email (by its
+    hash), go; files are found by their exact names (`<id>-v<N>.eml`, `reports/<id>/`), never by a
+    name or a substring, so erasing one person cannot touch another's data. The delivery ledger keeps
+    its rows (so the history of sends stays countable) but loses the applicant ID; the email survives
+    only as a one-way hash in app.erased_applicants, so a stale copy of the profile is never imported
+    or emailed again.
     """
-    ensure_schema(con)
-    row = con.execute("select name, email, source_file from app.applicants where applicant_id = ?", [applicant_id]).fetchone()
-    q = con.execute("select raw_profile from app.applicant_quarantine where applicant_id = ?", [applicant_id]).fetchall()
-    if row is None and not q:
+    if not ID_PATTERN.match(applicant_id or ""):
+        raise ValueError(f"{applicant_id!r} is not an applicant ID (letters, digits, _ and -, 3 to 64 characters)")
+    from pipelines import scoring
+    from pipelines.publishing import ensure_ledger
+
+    scoring.ensure_schema(con)  # every table exists, so a fresh warehouse erases as well as an old one
+    ensure_ledger(con)
+    row = con.execute("select email, source_file from app.applicants where applicant_id = ?", [applicant_id]).fetchone()
+    quarantined = con.execute("select count(*) from app.applicant_quarantine where applicant_id = ?", [applicant_id]).fetchone()[0]
+    if row is None and not quarantined:
         raise KeyError(f"no applicant with ID {applicant_id!r}")
-    name, email, source = row if row else (None, None, None)
+    email, source = row if row else (None, None)
+    hashed = email_hash(email) if email else None
     counts: dict = {}
     con.execute("begin")
     try:
-        if email:
-            con.execute("insert into app.erased_applicants values (?, now()) on conflict do nothing", [email_hash(email)])
-        for table in ("app.program_scores", "app.ranked_lists", "app.list_versions"):
-            try:
-                counts[table] = len(con.execute(f"delete from {table} where applicant_id = ? returning 1", [applicant_id]).fetchall())
-            except Exception as exc:  # table not created yet on this warehouse
-                if "does not exist" not in str(exc):
-                    raise
-        try:
-            con.execute("update app.delivery_ledger set applicant_id = null, message_id = null where applicant_id = ?", [applicant_id])
-        except Exception as exc:
-            if "does not exist" not in str(exc):
-                raise
-        needles = [n for n in (applicant_id, email, name) if n]
+        if hashed:
+            con.execute("insert into app.erased_applicants values (?, now()) on conflict do nothing", [hashed])
+        for table in ("app.program_scores", "app.ranked_lists", "app.list_versions", "app.applicant_openers"):
+            counts[table] = len(con.execute(f"delete from {table} where applicant_id = ? returning 1", [applicant_id]).fetchall())
+        con.execute("update app.delivery_ledger set applicant_id = null, message_id = null where applicant_id = ?", [applicant_id])
         counts["app.applicant_quarantine"] = len(con.execute(
-            "delete from app.applicant_quarantine where applicant_id = $id "
-            "or len(list_filter($needles, lambda x: contains(raw_profile, x))) > 0 returning 1",
-            {"id": applicant_id, "needles": needles}).fetchall())
+            # by id (unless the row is another person's, quarantined for reusing this id) or by this email's hash
+            "delete from app.applicant_quarantine where (applicant_id = $id and ($h is null or email_hash is null or email_hash = $h)) "
+            "or (email_hash is not null and email_hash = $h) returning 1", {"id": applicant_id, "h": hashed}).fetchall())
         counts["app.applicants"] = len(con.execute("delete from app.applicants where applicant_id = ? returning 1",
                                                    [applicant_id]).fetchall())
         con.execute("commit")
@@ -265,18 +325,18 @@ def erase(con, applicant_id: str, outputs: Path) -> dict:
         raise
     con.execute("checkpoint")  # rewrite the file so deleted rows are not left in the write-ahead log
     files = 0
-    reports = Path(outputs) / "reports" / applicant_id
-    if reports.exists():
+    reports = _inside(Path(outputs) / "reports", applicant_id)
+    if reports.is_dir():
         for f in reports.iterdir():
             f.unlink()
             files += 1
         reports.rmdir()
     outbox = Path(outputs) / "outbox"
+    mine = re.compile(rf"^{re.escape(applicant_id)}-v\d+\.eml$")
     if outbox.exists():
         for f in outbox.iterdir():
-            body = f.read_bytes()
-            if f.name.startswith(f"{applicant_id}-") or any(n.encode() in body for n in (email, name) if n):
-                f.unlink()
+            if mine.match(f.name):
+                _inside(outbox, f.name).unlink()
                 files += 1
     counts["files"] = files
     counts["source_file"] = source

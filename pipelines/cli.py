@@ -216,7 +216,7 @@ def applicants_erase(applicant_id):
     try:
         with _warehouse().connect() as con:
             counts = store.erase(con, applicant_id, _outputs_dir())
-    except KeyError as exc:
+    except (KeyError, ValueError) as exc:
         raise click.ClickException(str(exc.args[0]))
     rows = sum(v for k, v in counts.items() if k.startswith("app."))
     click.echo(f"erased {applicant_id}: {rows} rows, {counts['files']} files; the email is kept only as a one-way hash")
@@ -312,7 +312,10 @@ def run_main_job(verbose: bool = False) -> bool:
     logs = _outputs_dir() / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"run-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
-    terminal = sys.stdout
+    # Dagster captures each step's output by redirecting file descriptors 1 and 2; a duplicate of the
+    # terminal's descriptor, taken now, still reaches the person at the terminal during every step
+    sys.stdout.flush()
+    terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, encoding="utf-8", errors="replace")
     click.echo(f"Run {run_id[:8]} of nightly_refresh; full logs: {log_path}")
     with open(log_path, "w", encoding="utf-8") as log:
         if verbose:
@@ -335,6 +338,7 @@ def run_main_job(verbose: bool = False) -> bool:
         for record in instance.all_logs(run_id):  # the run's own event log, in full, whatever was printed
             log.write(f"{dt.datetime.fromtimestamp(record.timestamp):%H:%M:%S} {record.level_name if hasattr(record, 'level_name') else ''} "
                       f"{record.step_key or '-'} {record.user_message}\n")
+    terminal.close()
     print_summary(defs, result)
     click.echo(f"  logs: {log_path}")
     return result.success

@@ -280,6 +280,10 @@ def build_message(ctx: dict, changes: dict | None, from_addr: str, opt_out: str,
     return msg
 
 
+class DeliveryUncertain(Exception):
+    """The message may or may not have reached the server: the ledger says `unknown`, never resends it."""
+
+
 class OutboxMailer:
     """The embedded default: one .eml file per message in outputs/outbox/, owner-only."""
 
@@ -311,11 +315,16 @@ class SmtpMailer:
         return self._smtp
 
     def send(self, msg: EmailMessage, name: str) -> None:
+        smtp = self._connect()  # a failure to connect or log in is certain: nothing was sent
         try:
-            self._connect().send_message(msg)
-        except (smtplib.SMTPServerDisconnected, OSError):
+            smtp.send_message(msg)
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+            raise  # the server answered with a refusal: certainly not delivered
+        except (smtplib.SMTPServerDisconnected, TimeoutError, OSError) as exc:
+            # the server may have taken the message before the connection broke (a 250 after our
+            # timeout): the outcome is unknown, and resending could deliver it twice
             self._smtp = None
-            raise
+            raise DeliveryUncertain(f"{type(exc).__name__} while sending: {exc}") from exc
 
     def close(self):
         if self._smtp is not None:
@@ -390,6 +399,11 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
                         "updated_at = now() where delivery_id = ?", [msg_id, did])
             try:
                 mailer.send(msg, f"{aid}-v{version}")
+            except DeliveryUncertain as exc:
+                con.execute("update app.delivery_ledger set status = 'unknown', last_error = ?, updated_at = now() "
+                            "where delivery_id = ?", [str(exc)[:300], did])
+                report.unknown += 1
+                continue
             except (smtplib.SMTPException, OSError) as exc:
                 code = getattr(exc, "smtp_code", None)
                 con.execute("update app.delivery_ledger set status = 'failed', last_error = ?, updated_at = now() "
