@@ -36,9 +36,10 @@ def crawl_state(context: dg.OpExecutionContext, scrape: ScrapeResource, warehous
     with warehouse.connect() as con:
         plan = ingest_steps.plan_crawl(con, "state = ?", [state])
     with progress_bar(f"{state} program pages") as bar:
-        pages = ingest_steps.fetch_crawl(scrape.fetcher(), plan, scrape.max_depth, scrape.max_pages_per_program, bar)
+        counts = ingest_steps.crawl_and_record(scrape.fetcher(), plan, warehouse.connect, context.run.run_id,
+                                               max_depth=scrape.max_depth, max_pages=scrape.max_pages_per_program,
+                                               retire_after=scrape.retire_after_refreshes, progress=bar)
     with warehouse.connect() as con:
-        counts = ingest_steps.record_crawl(con, plan, pages, run_id=context.run.run_id, retire_after=scrape.retire_after_refreshes)
         extracted = ingest_steps.extract_pending(con)
     context.log.info(f"{state}: {counts}, {extracted}")
     yield dg.AssetMaterialization(asset_key=["raw", "pages"], description=f"program sites in {state}",

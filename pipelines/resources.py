@@ -53,6 +53,18 @@ class WarehouseResource(dg.ConfigurableResource):
 _FETCH = FetchConfig()  # the fetch policy's own defaults: ScrapeResource repeats none of them
 
 
+def _is_local(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private
+
+
 class ScrapeResource(dg.ConfigurableResource):
     """Where to scrape and how politely. The fetch fields mirror scrapers.fetch.FetchConfig (defaults
     taken from it, so they cannot drift); the live ACGME site wants >= 2 s between requests."""
@@ -64,11 +76,15 @@ class ScrapeResource(dg.ConfigurableResource):
     acgme_min_interval_s: float = 2.0
     # The sample web is one loopback host standing in for thousands of sites: no pacing there.
     host_intervals: dict[str, float] = {f"127.0.0.1:{DEFAULT_SAMPLE_PORT}": 0.0}
-    allow_private: list[str] = ["127.0.0.1"]
+    # private / loopback addresses the fetcher may reach: "host:port" (that port only) or a host or CIDR
+    # (every port). Empty by default: only the configured ACGME base URL, when it is on loopback (the
+    # sample web), is allowed, by its exact host and port; in live mode nothing private is reachable.
+    allow_private: list[str] = []
     connect_timeout_s: float = _FETCH.connect_timeout_s
     read_timeout_s: float = _FETCH.read_timeout_s
     retries: int = _FETCH.retries
     max_body_bytes: int = _FETCH.max_body_bytes
+    total_timeout_s: float = _FETCH.total_timeout_s
     workers: int = _FETCH.workers
     max_depth: int = 2
     max_pages_per_program: int = 8
@@ -84,11 +100,14 @@ class ScrapeResource(dg.ConfigurableResource):
         import dataclasses
         from urllib.parse import urlsplit
 
+        base = urlsplit(self.acgme_base_url)
         intervals = dict(self.host_intervals)
-        intervals.setdefault(urlsplit(self.acgme_base_url).netloc, self.acgme_min_interval_s)
+        intervals.setdefault(base.netloc, self.acgme_min_interval_s)
+        allowed = list(self.allow_private)
+        if _is_local(base.hostname or ""):
+            allowed.append(f"{base.hostname}:{base.port or (443 if base.scheme == 'https' else 80)}")
         shared = {f.name: getattr(self, f.name) for f in dataclasses.fields(FetchConfig) if f.name in type(self).model_fields}
-        return dataclasses.replace(_FETCH, **{**shared, "host_intervals": intervals,
-                                              "allow_private": tuple(self.allow_private)})
+        return dataclasses.replace(_FETCH, **{**shared, "host_intervals": intervals, "allow_private": tuple(allowed)})
 
     def fetcher(self) -> Fetcher:
         return Fetcher(self.fetch_config())

@@ -42,11 +42,12 @@ def relevant_links(html: str, page_url: str, root_url: str) -> list[str]:
 
 
 def crawl_sites(fetcher: Fetcher, roots: dict[str, str], *, max_depth: int = 2, max_pages: int = 8,
-                known: dict | None = None, stored_body=None, progress=None) -> list[CrawlPage]:
+                known: dict | None = None, stored_body=None, progress=None, on_level=None) -> list[CrawlPage]:
     """Crawl every program's site level by level, so hosts are fetched concurrently.
 
     `known` maps URL -> {etag, last_modified} for conditional requests; `stored_body(url)` returns
-    the archived body of a page that answered 304, so its links are still followed.
+    the archived body of a page that answered 304, so its links are still followed. `on_level(pages)`
+    receives each level's pages as soon as they are fetched, so a crash later loses none of them.
     """
     known = known or {}
     seen: dict[str, set] = {pid: {url} for pid, url in roots.items()}
@@ -56,6 +57,9 @@ def crawl_sites(fetcher: Fetcher, roots: dict[str, str], *, max_depth: int = 2, 
         if not frontier:
             break
         results = fetcher.fetch_many([dict(url=u, **known.get(u, {})) for _, u in frontier], progress=progress)
+        level = [CrawlPage(pid, depth, res) for (pid, _), res in zip(frontier, results)]
+        if on_level:
+            on_level(level)
         nxt = []
         for (pid, url), res in zip(frontier, results):
             pages.append(CrawlPage(pid, depth, res))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import ipaddress
+import re
 import socket
 import threading
 import time
@@ -37,13 +38,18 @@ class FetchConfig:
     backoff_s: float = 0.5
     retry_after_max_s: int = 120
     max_body_bytes: int = 2_000_000
+    total_timeout_s: float = 60.0  # connect + headers + body of one request: a dripping server cannot hold a worker
     max_redirects: int = 5
-    allow_private: tuple = ()  # hosts or networks (CIDR) allowed although private/loopback
+    allow_private: tuple = ()  # "host:port" (that port only), or a host or network (CIDR) on any port, allowed although private/loopback
     workers: int = 8
 
     @property
     def agent(self) -> str:
         return f"{self.user_agent} (+{self.contact_url})"
+
+
+ROBOTS_TYPES = ("text/plain", "text/html", "")  # many servers send robots.txt without a content type
+ROBOTS_MAX_BYTES = 500_000  # Google reads the first 500 KiB
 
 
 class FetchError(Exception):
@@ -100,7 +106,11 @@ class Fetcher:
         self._lock = threading.Lock()
         self._allowed_nets = []
         self._allowed_hosts = set()
+        self._allowed_netlocs = set()
         for a in self.config.allow_private:
+            if re.fullmatch(r"[^:/\s]+:\d+", a):
+                self._allowed_netlocs.add(a.lower())  # one service, not every port of the host
+                continue
             try:
                 self._allowed_nets.append(ipaddress.ip_network(a, strict=False))
             except ValueError:
@@ -114,10 +124,11 @@ class Fetcher:
         host = (parts.hostname or "").lower()
         if not host:
             raise FetchError("bad_url", f"no host in {url!r}")
-        if host in self._allowed_hosts:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if host in self._allowed_hosts or f"{host}:{port}" in self._allowed_netlocs:
             return
         try:
-            infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
+            infos = socket.getaddrinfo(host, port)
         except socket.gaierror as exc:
             raise FetchError("dns", f"cannot resolve {host}: {exc}") from exc
         for info in infos:
@@ -146,22 +157,23 @@ class Fetcher:
             time.sleep(slot - now)
 
     def allowed_by_robots(self, url: str) -> bool:
+        """robots.txt, fetched under the same policy as pages (address check on every redirect hop,
+        size cap after decompression, total deadline). RFC 9309: 4xx means no rules, an unreachable
+        or unreadable robots.txt (5xx, blocked, too large, timeout) means disallow everything."""
         parts = urlsplit(url)
         key = parts.netloc.lower()
         if key not in self._robots:
             robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+            res = FetchResult(requested_url=robots_url)
             parser: Protego | None
             try:
-                self.check_address(robots_url)
-                self._pace(robots_url)
-                r = self.session.get(robots_url, timeout=(self.config.connect_timeout_s, self.config.read_timeout_s))
-                if r.status_code >= 500:
-                    parser = Protego.parse("User-agent: *\nDisallow: /\n")  # RFC 9309: unreachable means disallow
-                elif r.status_code >= 400:
-                    parser = None  # no robots.txt: everything allowed
-                else:
-                    parser = Protego.parse(r.text[:500_000])
-            except requests.RequestException:
+                self._fetch_into(res, robots_url, None, None, "GET", None, None, ROBOTS_TYPES, check_robots=False,
+                                 max_bytes=ROBOTS_MAX_BYTES)
+                parser = Protego.parse(res.text) if res.status == 200 else None
+            except FetchError as exc:
+                status = exc.status or 0
+                parser = None if 400 <= status < 500 else Protego.parse("User-agent: *\nDisallow: /\n")
+            except Exception:  # noqa: BLE001 - an unreadable robots.txt disallows, it never crashes the crawl
                 parser = Protego.parse("User-agent: *\nDisallow: /\n")
             with self._lock:
                 self._robots[key] = parser
@@ -186,13 +198,17 @@ class Fetcher:
             result.error, result.error_kind = f"{kind}: {exc}", kind
         except requests.RequestException as exc:
             result.error, result.error_kind = f"request: {exc}", "request"
+        except Exception as exc:  # noqa: BLE001 - one malformed response is this URL's failure, never the crawl's
+            result.error, result.error_kind = f"unexpected: {type(exc).__name__}: {exc}"[:500], "unexpected"
         return result
 
-    def _fetch_into(self, result, url, etag, last_modified, method, data, referer, accept):
+    def _fetch_into(self, result, url, etag, last_modified, method, data, referer, accept, check_robots=True,
+                    max_bytes=None):
         current = url
+        started = time.monotonic()
         for _ in range(self.config.max_redirects + 1):
             self.check_address(current)
-            if not self.allowed_by_robots(current):
+            if check_robots and not self.allowed_by_robots(current):
                 raise FetchError("robots_disallowed", f"robots.txt disallows {current}")
             headers = {}
             if referer:
@@ -220,17 +236,29 @@ class Fetcher:
                 ctype = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
                 if ctype not in accept:
                     raise FetchError("content_type", f"{ctype or 'no content type'} is not one of {', '.join(accept)}", resp.status_code)
-                declared = int(resp.headers.get("Content-Length") or 0)
-                if declared > self.config.max_body_bytes:
-                    raise FetchError("too_large", f"Content-Length {declared} exceeds {self.config.max_body_bytes}", resp.status_code)
-                body = bytearray()
-                for chunk in resp.iter_content(65536):
-                    body += chunk
-                    if len(body) > self.config.max_body_bytes:
-                        raise FetchError("too_large", f"body exceeds {self.config.max_body_bytes} bytes", resp.status_code)
-                result.body = bytes(body)
+                length = (resp.headers.get("Content-Length") or "0").strip()
+                if not length.isdigit():
+                    raise FetchError("bad_header", f"Content-Length {length[:40]!r} is not a number", resp.status_code)
+                cap = max_bytes or self.config.max_body_bytes
+                if int(length) > cap:
+                    raise FetchError("too_large", f"Content-Length {length} exceeds {cap}", resp.status_code)
+                result.body = self._read_body(resp, started, cap)
                 return
         raise FetchError("too_many_redirects", f"more than {self.config.max_redirects} redirects from {url}")
+
+    def _read_body(self, resp, started: float, cap: int) -> bytes:
+        """The decoded body, capped in size (after decompression) and in total time: `read1` returns as soon
+        as any bytes arrive, so the deadline is checked even while a server drips one byte at a time."""
+        body = bytearray()
+        read1 = getattr(resp.raw, "read1", None)
+        chunks = (iter(lambda: read1(16384, decode_content=True), b"") if read1 else resp.iter_content(16384))
+        for chunk in chunks:
+            body += chunk
+            if len(body) > cap:
+                raise FetchError("too_large", f"body exceeds {cap} bytes", resp.status_code)
+            if time.monotonic() - started > self.config.total_timeout_s:
+                raise FetchError("deadline", f"no complete answer within {self.config.total_timeout_s:.0f} s", resp.status_code)
+        return bytes(body)
 
     def fetch_many(self, requests_: list[dict], progress=None) -> list[FetchResult]:
         """Fetch concurrently across hosts; per-host pacing keeps each host at its own rate."""

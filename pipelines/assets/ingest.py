@@ -61,9 +61,10 @@ def pages(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: 
     with warehouse.connect() as con:
         plan = ingest_steps.plan_crawl(con)
     with progress_bar("program pages") as bar:
-        found = ingest_steps.fetch_crawl(scrape.fetcher(), plan, scrape.max_depth, scrape.max_pages_per_program, bar)
+        counts = ingest_steps.crawl_and_record(scrape.fetcher(), plan, warehouse.connect, context.run.run_id,
+                                               max_depth=scrape.max_depth, max_pages=scrape.max_pages_per_program,
+                                               retire_after=scrape.retire_after_refreshes, progress=bar)
     with warehouse.connect() as con:
-        counts = ingest_steps.record_crawl(con, plan, found, run_id=context.run.run_id, retire_after=scrape.retire_after_refreshes)
         context.log.info(f"program sites: {counts}")
         return dg.MaterializeResult(metadata=_meta(counts, con, "raw.pages"))
 

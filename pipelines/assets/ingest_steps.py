@@ -109,9 +109,31 @@ def plan_crawl(con, program_filter: str | None = None, params: list | None = Non
     return CrawlPlan(roots, known, {u: bytes(b).decode("utf-8", errors="replace") for u, b in rows})
 
 
-def fetch_crawl(fetcher: Fetcher, plan: CrawlPlan, max_depth: int = 2, max_pages: int = 8, progress=None) -> list:
+def fetch_crawl(fetcher: Fetcher, plan: CrawlPlan, max_depth: int = 2, max_pages: int = 8, progress=None,
+                on_level=None) -> list:
     return crawl_sites(fetcher, plan.roots, max_depth=max_depth, max_pages=max_pages, known=plan.known,
-                       stored_body=plan.bodies.get, progress=progress)
+                       stored_body=plan.bodies.get, progress=progress, on_level=on_level)
+
+
+def crawl_and_record(fetcher: Fetcher, plan: CrawlPlan, connect, run_id: str, *, max_depth: int = 2, max_pages: int = 8,
+                     retire_after: int = 3, progress=None) -> dict:
+    """Fetch outside the warehouse lock, write each crawl level as soon as it is fetched (through
+    `connect()`, which takes the lock), then retire stale pages. The asset and the partitioned job
+    both run this, so a crash after N pages keeps N pages either way."""
+    counts = {"new_or_changed": 0, "unchanged": 0, "failed": 0}
+    fetched = []
+
+    def write(level):
+        with connect() as con:
+            for k, v in archive.record_fetches(con, [(p.result, "program_site", p.program_id, p.depth) for p in level],
+                                               run_id).items():
+                counts[k] += v
+        fetched.extend(level)
+
+    fetch_crawl(fetcher, plan, max_depth, max_pages, progress, on_level=write)
+    with connect() as con:
+        retired = archive.retire_pages(con, run_id, retire_after) if run_id else {}
+    return {"programs": len(plan.roots), "pages_fetched": len(fetched), **counts, **retired}
 
 
 def record_crawl(con, plan: CrawlPlan, pages: list, run_id: str = "", retire_after: int = 3) -> dict:
