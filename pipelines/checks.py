@@ -40,23 +40,36 @@ def features_mart_expectations(warehouse: WarehouseResource) -> dg.AssetCheckRes
     return _gx_result("features_mart", warehouse)
 
 
+def volume_ok(current: int, passed: list[int], max_drop: float = MAX_VOLUME_DROP) -> tuple[bool, int | None, float | None]:
+    """`passed`: programs of earlier refreshes that passed, newest first. The current count may fall at most
+    `max_drop` below the last one AND below the median of the last 7: a slow decline (9% a night) passes
+    the first comparison every night but not the second."""
+    if not passed:
+        return True, None, None
+    window = sorted(passed[:7])
+    mid = len(window) // 2
+    median = float(window[mid]) if len(window) % 2 else (window[mid - 1] + window[mid]) / 2
+    ok = current >= (1 - max_drop) * passed[0] and current >= (1 - max_drop) * median
+    return ok, passed[0], median
+
+
 def volume_verdict(con, run_id: str) -> tuple[bool, int, int | None]:
-    """Programs confirmed by this refresh against the last refresh that passed this check."""
+    """Programs confirmed by this refresh against the last refreshes that passed this check."""
     current = con.execute("select count(*) from raw.acgme_listings where seen_at >= "
                           "(select min(fetched_at) from raw.fetch_log where run_id = ?)", [run_id]).fetchone()[0]
-    prev = con.execute("select programs from raw.refresh_runs where stage = 'listings' and status = 'ok' "
-                       "and run_id <> ? order by finished_at desc limit 1", [run_id]).fetchone()
-    previous = prev[0] if prev else None
-    ok = previous is None or current >= (1 - MAX_VOLUME_DROP) * previous
+    passed = [r[0] for r in con.execute("select programs from raw.refresh_runs where stage = 'listings' and status = 'ok' "
+                                        "and run_id <> ? order by finished_at desc limit 7", [run_id]).fetchall()]
+    ok, previous, median = volume_ok(current, passed)
     con.execute("delete from raw.refresh_runs where run_id = ? and stage = 'listings'", [run_id])
     con.execute("insert into raw.refresh_runs values (?, now(), now(), 'listings', ?, ?, null, null, ?)",
-                [run_id, "ok" if ok else "volume_drop", current, f"previous ok refresh: {previous}"])
+                [run_id, "ok" if ok else "volume_drop", current, f"previous ok refresh: {previous}; median of the last 7: {median}"])
     return ok, current, previous
 
 
 @dg.asset_check(asset=dg.AssetKey(["raw", "acgme_listings"]), blocking=True,
                 description="Programs confirmed by this refresh may not fall more than 10% below the last "
-                            "successful refresh: a broken scrape must never reach the marts.")
+                            "successful refresh, nor below the median of the last 7: a broken scrape, or a slow "
+                            "decline, must never reach the marts.")
 def listings_volume(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
         ok, current, previous = volume_verdict(con, context.run.run_id)

@@ -20,6 +20,8 @@ PER_PAGE = 25
 
 
 IDENTITY_PATH = "/__smartpick/sample-web"
+CHALLENGE = ("<html><head><title>Just a moment...</title></head><body><h1>Checking your browser</h1>"
+             "<p>Please complete the CAPTCHA to verify you are human. (SAMPLE)</p></body></html>")
 
 
 class SampleWebServer:
@@ -29,6 +31,7 @@ class SampleWebServer:
         self.web = web
         self.captcha = False
         self.sites_disallowed = False  # tests: every program site turns robots.txt against crawlers
+        self.sites_challenge = False  # tests: every program page answers 200 with a bot-challenge page
         self.requests: list[tuple[str, str]] = []  # (method, path) in arrival order, for tests
         self._sessions: dict[str, dict] = {}
         self._lock = threading.Lock()
@@ -155,6 +158,8 @@ class SampleWebServer:
             if code is None:
                 return self._send(h, 404, b"<html><body>Not found</body></html>")
             return self._send(h, 200, render.specialty_pdf(web, code), "application/pdf", cacheable=True)
+        if path.startswith("/sites/") and self.sites_challenge:
+            return self._send(h, 200, CHALLENGE.encode())
         if path.startswith("/sites/"):
             found = web.pages.get(path)
             if found:

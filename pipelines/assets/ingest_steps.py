@@ -1,8 +1,13 @@
 """One step of the nightly refresh per function: fetch, archive, parse. Assets call these."""
 from __future__ import annotations
 
+import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
+
+import lxml.etree
+import lxml.html
 
 from scrapers import archive
 from scrapers.acgme import AcgmeScraper, parse_program_detail, parse_specialty_report
@@ -115,6 +120,50 @@ def fetch_crawl(fetcher: Fetcher, plan: CrawlPlan, max_depth: int = 2, max_pages
                        stored_body=plan.bodies.get, progress=progress, on_level=on_level)
 
 
+BLOCKED = re.compile(r"captcha|are you (?:a )?(?:robot|human)|verify (?:that )?you are (?:a )?human|access denied|attention required"
+                     r"|unusual traffic|request (?:was )?blocked|bot (?:detection|protection)|cf-chl|challenge-platform|just a moment", re.I)
+
+
+def looks_blocked(html: str) -> bool:
+    """A challenge or block page: its markers on a page with little else (a contact form's reCAPTCHA
+    on a real page with prose does not count)."""
+    if not BLOCKED.search(html):
+        return False
+    try:
+        text = lxml.html.document_fromstring(html).text_content()
+    except (ValueError, lxml.etree.ParserError):
+        return True
+    return len(" ".join(text.split())) < 1500
+
+
+def vet_level(con, level: list) -> int:
+    """Turns answers that must not replace a last good copy into failed fetches: pages that look
+    blocked, and new copies that state no fact where the stored copy stated some."""
+    ok = [p for p in level if p.result.ok]
+    if not ok:
+        return 0
+    stored = {url: (h, n) for url, h, n in con.execute("""
+        select p.url, p.content_hash, coalesce(max(e.fact_count), 0) from raw.pages p
+        left join raw.page_extractions e on e.url = p.url and e.content_hash = p.content_hash
+        where p.url in (select unnest(?)) group by p.url, p.content_hash""", [[p.result.requested_url for p in ok]]).fetchall()}
+    failed = 0
+    for page in ok:
+        res = page.result
+        text = res.text
+        kind = None
+        if looks_blocked(text):
+            kind, why = "blocked_page", "the answer looks like a challenge or block page"
+        else:
+            old_hash, old_facts = stored.get(res.requested_url, (None, 0))
+            new_hash = hashlib.sha256(res.body or b"").hexdigest()
+            if old_facts and old_hash != new_hash and not extract_facts(text, res.requested_url).facts:
+                kind, why = "facts_dropped", f"the new copy states none of the {old_facts} facts the stored copy states"
+        if kind:
+            res.error, res.error_kind, res.body = f"{kind}: {why}; the last good copy stays", kind, None
+            failed += 1
+    return failed
+
+
 def crawl_and_record(fetcher: Fetcher, plan: CrawlPlan, connect, run_id: str, *, max_depth: int = 2, max_pages: int = 8,
                      retire_after: int = 3, progress=None) -> dict:
     """Fetch outside the warehouse lock, write each crawl level as soon as it is fetched (through
@@ -125,6 +174,7 @@ def crawl_and_record(fetcher: Fetcher, plan: CrawlPlan, connect, run_id: str, *,
 
     def write(level):
         with connect() as con:
+            vet_level(con, level)
             for k, v in archive.record_fetches(con, [(p.result, "program_site", p.program_id, p.depth) for p in level],
                                                run_id).items():
                 counts[k] += v
