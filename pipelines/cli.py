@@ -13,7 +13,10 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def _port_free(port: int) -> bool:
+    """Bound the way the server binds (SO_REUSEADDR): connections of a finished run left in TIME_WAIT
+    do not make the port "taken"; a listening program does."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return True
@@ -291,12 +294,42 @@ def status():
     click.echo(last_refresh_summary(dg.DagsterInstance.get(), _warehouse()))
 
 
+def _pid_alive(pid: str | None, host: str | None) -> bool:
+    if not pid or host != socket.gethostname():
+        return True  # not a run of this CLI on this machine: leave it to its owner
+    try:
+        os.kill(int(pid), 0)
+        return True
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+
+
+def free_stale_slots(instance) -> list[str]:
+    """Pool slots held by runs whose process no longer exists (a SIGKILLed `smartpick run`): freed, and
+    the run marked failed, so the next run does not wait forever for a writer that is gone."""
+    from dagster._core.storage.dagster_run import DagsterRunStatus
+
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return []
+    freed = []
+    for run_id in sorted(storage.get_concurrency_run_ids()):
+        run = instance.get_run_by_id(run_id)
+        finished = run is None or run.status in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
+        if finished or not _pid_alive(run.tags.get("smartpick/pid"), run.tags.get("smartpick/host")):
+            storage.free_concurrency_slots_for_run(run_id)
+            if run is not None and not finished:
+                instance.report_run_failed(run, "the process running it ended without finishing (killed?)")
+            freed.append(run_id)
+    return freed
+
+
 def run_main_job(verbose: bool = False) -> bool:
     """The nightly job in this process. Quiet by default: one line per stage and live progress on the
     terminal, the full Dagster and dbt logs in outputs/logs/run-<time>.log (also with --verbose)."""
-    import contextlib
     import datetime as dt
-    import logging
 
     import dagster as dg
     from dagster._core.utils import make_new_run_id
@@ -308,7 +341,10 @@ def run_main_job(verbose: bool = False) -> bool:
     defs = build_definitions()
     job = defs.resolve_job_def("nightly_refresh")
     instance = dg.DagsterInstance.get()
+    for stale in free_stale_slots(instance):
+        click.echo(f"Freed the writer slot held by run {stale[:8]}, whose process no longer exists")
     run_id = make_new_run_id()
+    tags = {"smartpick/pid": str(os.getpid()), "smartpick/host": socket.gethostname()}
     logs = _outputs_dir() / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"run-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
@@ -317,32 +353,53 @@ def run_main_job(verbose: bool = False) -> bool:
     sys.stdout.flush()
     terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, encoding="utf-8", errors="replace")
     click.echo(f"Run {run_id[:8]} of nightly_refresh; full logs: {log_path}")
-    with open(log_path, "w", encoding="utf-8") as log:
-        if verbose:
-            result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id)
-        else:
-            stages = progress.StageLines(instance, run_id, terminal)
-            stages.start()
-            progress.TERMINAL = terminal
-            handler_streams = [(h, h.stream) for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
-            try:
-                for h, _ in handler_streams:
-                    h.setStream(log)
-                with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-                    result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id)
-            finally:
-                for h, stream in handler_streams:
-                    h.setStream(stream)
-                progress.TERMINAL = None
-                stages.stop()
-        for record in instance.all_logs(run_id):  # the run's own event log, in full, whatever was printed
-            log.write(f"{dt.datetime.fromtimestamp(record.timestamp):%H:%M:%S} {record.level_name if hasattr(record, 'level_name') else ''} "
-                      f"{record.step_key or '-'} {record.user_message}\n")
-    terminal.close()
+    # SIGTERM keeps its default (the process ends at once); the slot it held is freed by the next run
+    # (free_stale_slots). Ctrl-C ends the run here and releases the slot straight away.
+    try:
+        with open(log_path, "w", encoding="utf-8") as log:
+            result = _execute(job, instance, run_id, tags, verbose, log, terminal, progress)
+    except KeyboardInterrupt:
+        click.echo(f"Stopped: run {run_id[:8]} was interrupted; its writer slot is released", err=True)
+        run = instance.get_run_by_id(run_id)
+        if run is not None and not run.is_finished:
+            instance.report_run_canceled(run, "interrupted")
+        return False
+    finally:
+        if instance.event_log_storage.supports_global_concurrency_limits:
+            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+        terminal.close()
     print_summary(defs, result)
     click.echo(f"  logs: {log_path}")
     return result.success
 
+
+def _execute(job, instance, run_id, tags, verbose, log, terminal, progress):
+    """The job in this process; unless verbose, its printed output goes to the log file and the
+    terminal gets stage lines. The run's whole event log is appended to the file either way."""
+    import contextlib
+    import datetime as dt
+    import logging
+
+    if verbose:
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id, tags=tags)
+    else:
+        stages = progress.StageLines(instance, run_id, terminal)
+        stages.start()
+        progress.TERMINAL = terminal
+        handler_streams = [(h, h.stream) for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
+        try:
+            for h, _ in handler_streams:
+                h.setStream(log)
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id, tags=tags)
+        finally:
+            for h, stream in handler_streams:
+                h.setStream(stream)
+            progress.TERMINAL = None
+            stages.stop()
+    for record in instance.all_logs(run_id):
+        log.write(f"{dt.datetime.fromtimestamp(record.timestamp):%H:%M:%S} {record.step_key or '-'} {record.user_message}\n")
+    return result
 
 if __name__ == "__main__":  # pragma: no cover
     main()
