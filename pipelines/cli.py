@@ -38,7 +38,19 @@ def own_sample_web(port: int, size: int) -> str | None:
     return url if isinstance(ident, dict) and ident.get("smartpick_sample_web") and ident.get("size") == size else None
 
 
-@click.group()
+class _Commands(click.Group):
+    """A damaged or busy warehouse is one clear line, not a traceback."""
+
+    def invoke(self, ctx):
+        from scrapers.archive import WarehouseBusy, WarehouseUnreadable
+
+        try:
+            return super().invoke(ctx)
+        except (WarehouseUnreadable, WarehouseBusy) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Commands)
 def main():
     """SmartPick: US residency programs for international medical graduates."""
 

@@ -17,7 +17,7 @@ def build_definitions(**resource_overrides) -> dg.Definitions:
     return dg.Definitions(
         assets=[ingest.acgme_listings, ingest.acgme_report_rows, ingest.pages, ingest.program_facts,
                 warehouse.warehouse_models, scoring.applicants, scoring.program_scores, scoring.ranked_lists,
-                publishing.applicant_reports, publishing.email_deliveries],
+                publishing.applicant_reports, publishing.email_deliveries, publishing.warehouse_backup],
         asset_checks=ALL_CHECKS,
         jobs=[jobs.nightly_refresh, jobs.applicant_refresh, jobs.crawl_by_state],
         schedules=[schedules.nightly_schedule(*schedule_settings())],

@@ -27,6 +27,8 @@ class WarehouseResource(dg.ConfigurableResource):
     path: str = str(PROJECT_DIR / "data" / "smartpick.duckdb")
     lock_timeout_s: float = 6 * 3600
     memory_limit: str = ""  # e.g. "4GB"; empty: DuckDB's default (80% of RAM)
+    busy_timeout_s: float = 600.0  # how long a writer waits while another process (an analyst) holds the file
+    backups_kept: int = 3  # good copies kept in data/backups/ after each successful nightly run
     # the user's own copies of the NRMP tables (same columns), used by dbt instead of the shipped seeds
     charting_outcomes_csv: str = ""
     match_rates_csv: str = ""
@@ -42,7 +44,7 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def connect(self):
         with self.lock():
-            con = archive.connect(self.path, self.memory_limit or None)
+            con = archive.connect(self.path, self.memory_limit or None, check=True, busy_timeout_s=self.busy_timeout_s)
             try:
                 yield con
             finally:
@@ -152,12 +154,14 @@ def usable_warehouse(w: WarehouseResource) -> WarehouseResource:
     """The same warehouse with EnvVar fields resolved, for use outside a Dagster run (CLI, summaries),
     so those writers take the same lock as the assets."""
     return WarehouseResource(path=resolved(w.path), memory_limit=resolved(w.memory_limit),
-                             lock_timeout_s=resolved(w.lock_timeout_s))
+                             lock_timeout_s=resolved(w.lock_timeout_s), busy_timeout_s=resolved(w.busy_timeout_s),
+                             backups_kept=resolved(w.backups_kept))
 
 
 def warehouse_from_env() -> WarehouseResource:
     return WarehouseResource(path=_env("SMARTPICK_DUCKDB", str(PROJECT_DIR / "data" / "smartpick.duckdb")),
                              memory_limit=_env("SMARTPICK_DUCKDB_MEMORY_LIMIT", ""),
+                             backups_kept=_env_int("SMARTPICK_BACKUPS_KEPT", 3),
                              charting_outcomes_csv=_env("SMARTPICK_CHARTING_OUTCOMES_CSV", ""),
                              match_rates_csv=_env("SMARTPICK_MATCH_RATES_CSV", ""))
 

@@ -39,3 +39,18 @@ def email_deliveries(context: dg.AssetExecutionContext, config: ApplicantSelecti
     return dg.MaterializeResult(metadata={"sent": report.sent, "failed": report.failed, "unknown": report.unknown,
                                           "skipped_no_consent": report.skipped_no_consent,
                                           "skipped_erased": report.skipped_erased})
+
+
+@dg.asset(key=["outputs", "warehouse_backup"], group_name="operations", owners=["team:data-ops"], kinds={"duckdb"},
+          deps=[email_deliveries], pool="duckdb_writer",
+          description="After a successful nightly run, a copy of the warehouse file in data/backups/ (the newest "
+                      "`backups_kept` copies are kept): the file to restore if the warehouse is ever damaged.")
+def warehouse_backup(warehouse: WarehouseResource):
+    from scrapers import archive
+
+    with warehouse.lock():
+        con = archive.connect(warehouse.path, check=True)
+        con.execute("checkpoint")  # the write-ahead log folded into the file before it is copied
+        con.close()
+        path = archive.backup(warehouse.path, warehouse.backups_kept)
+    return dg.MaterializeResult(metadata={"backup": str(path) if path else "none", "copies_kept": warehouse.backups_kept})
