@@ -18,27 +18,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
 from scrapers.reference_codes import ACGME_STATE_CODES
+from warehouse import ensure_app, insert_frame, transaction
 
 US_STATES = set(ACGME_STATE_CODES.values())
 REGIONS = {"Northeast", "Midwest", "South", "West"}
 
-APP_DDL = """
-create schema if not exists app;
-create table if not exists app.applicants (
-    applicant_id varchar primary key, name varchar, email varchar, consent_to_email boolean,
-    target_specialties varchar[], step1_result varchar, step1_attempts integer, step2ck_score integer,
-    step2ck_attempts integer, step3_passed boolean, graduation_year integer, ecfmg_status varchar,
-    ecfmg_expected_date date, visa_need varchar, usce_months integer, usce_kind varchar,
-    preferred_states varchar[], preferred_regions varchar[], program_type_preference varchar,
-    research_count integer, publication_count integer, applications_planned integer,
-    is_sample boolean, profile_hash varchar, source_file varchar, received_at timestamptz, updated_at timestamptz);
-alter table app.applicants add column if not exists step3_expected_date date;
-create table if not exists app.applicant_quarantine (
-    quarantine_id varchar primary key, applicant_id varchar, source_file varchar, received_at timestamptz,
-    raw_profile varchar, reasons json);
-alter table app.applicant_quarantine add column if not exists email_hash varchar;
-create table if not exists app.erased_applicants (email_hash varchar primary key, erased_at timestamptz);
-"""
 
 
 class ApplicantProfile(BaseModel):
@@ -127,7 +111,7 @@ class ApplicantProfile(BaseModel):
 
 
 def ensure_schema(con) -> None:
-    con.execute(APP_DDL)
+    ensure_app(con)
 
 
 def email_hash(email: str) -> str:
@@ -257,8 +241,6 @@ def intake(con, paths: list[Path]) -> dict:
             counts["updated" if prev else "valid"] += 1
             counts["changed_ids"].append(profile.applicant_id)
     if upserts:
-        from scrapers.archive import insert_frame
-
         cols = list(ApplicantProfile.model_fields) + ["profile_hash", "source_file", "received_at", "updated_at"]
         sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("applicant_id", "received_at"))
         insert_frame(con, f"insert into app.applicants ({', '.join(cols)}) select * from {{rows}} "
@@ -306,8 +288,7 @@ def erase(con, applicant_id: str, outputs: Path) -> dict:
     email, source = row if row else (None, None)
     hashed = email_hash(email) if email else None
     counts: dict = {}
-    con.execute("begin")
-    try:
+    with transaction(con):
         if hashed:
             con.execute("insert into app.erased_applicants values (?, now()) on conflict do nothing", [hashed])
         for table in ("app.program_scores", "app.ranked_lists", "app.list_versions", "app.applicant_openers"):
@@ -319,10 +300,6 @@ def erase(con, applicant_id: str, outputs: Path) -> dict:
             "or (email_hash is not null and email_hash = $h) returning 1", {"id": applicant_id, "h": hashed}).fetchall())
         counts["app.applicants"] = len(con.execute("delete from app.applicants where applicant_id = ? returning 1",
                                                    [applicant_id]).fetchall())
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     con.execute("checkpoint")  # rewrite the file so deleted rows are not left in the write-ahead log
     files = 0
     reports = _inside(Path(outputs) / "reports", applicant_id)

@@ -365,8 +365,8 @@ def run_main_job(verbose: bool = False) -> bool:
     sys.stdout.flush()
     terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, encoding="utf-8", errors="replace")
     click.echo(f"Run {run_id[:8]} of nightly_refresh; full logs: {log_path}")
-    # SIGTERM keeps its default (the process ends at once); the slot it held is freed by the next run
-    # (free_stale_slots). Ctrl-C ends the run here and releases the slot straight away.
+    # Dagster maps SIGTERM onto its own interrupt handling during in-process runs; whatever way a run's
+    # process ends, a slot it still holds is freed by the next run (free_stale_slots).
     try:
         with open(log_path, "w", encoding="utf-8") as log:
             result = _execute(job, instance, run_id, tags, verbose, log, terminal, progress)

@@ -25,6 +25,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from pipelines import picture, wording
+import warehouse
 from scrapers.facts import FIELDS
 
 
@@ -32,12 +33,6 @@ TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templat
                         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
                         trim_blocks=False, keep_trailing_newline=True)
 MAX_ATTEMPTS = 5
-LEDGER_DDL = """
-create table if not exists app.delivery_ledger (
-    delivery_id varchar primary key, applicant_id varchar, email_hash varchar, list_version integer,
-    status varchar, attempts integer, message_id varchar, created_at timestamptz, updated_at timestamptz,
-    last_error varchar);
-"""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -337,7 +332,7 @@ class SmtpMailer:
 
 # -- the ledger ---------------------------------------------------------------------------------
 def ensure_ledger(con) -> None:
-    con.execute(LEDGER_DDL)
+    warehouse.ensure_ledger(con)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from scrapers import archive
+import warehouse as store
 from scrapers.fetch import FetchConfig, Fetcher
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -44,12 +44,12 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def connect(self):
         with self.lock():
-            con = archive.connect(self.path, self.memory_limit or None, check=True, busy_timeout_s=self.busy_timeout_s)
+            con = store.connect(self.path, self.memory_limit or None, check=True, busy_timeout_s=self.busy_timeout_s)
             try:
                 yield con
             finally:
                 con.close()
-                archive.secure(self.path)
+                store.secure(self.path)
 
 
 _FETCH = FetchConfig()  # the fetch policy's own defaults: ScrapeResource repeats none of them

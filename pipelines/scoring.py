@@ -10,35 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from pipelines.applicants import ensure_schema as ensure_applicant_schema
 from scrapers.facts import FIELDS
-
-# one reason, exclusion or piece of evidence: a code, two parameters, the sentence, page and date behind it
-ITEM = "struct(code varchar, a varchar, b varchar, sentence varchar, url varchar, checked varchar)"
-
-SCORING_DDL = f"""
-create schema if not exists app;
-create table if not exists app.program_scores (
-    applicant_id varchar, program_id varchar, specialty_name varchar, preference integer,
-    specialty_chance double, chance double, chance_low double, chance_high double, score double, tier varchar,
-    outcome varchar, gated boolean, gate_reasons varchar[], gates {ITEM}[], asks varchar[], scored_at timestamptz);
-create table if not exists app.list_versions (
-    applicant_id varchar, list_version integer, list_hash varchar, created_at timestamptz, entries integer,
-    primary key (applicant_id, list_version));
-create table if not exists app.ranked_lists (
-    applicant_id varchar, list_version integer, specialty_name varchar, preference integer, list_rank integer,
-    program_id varchar, program_name varchar, state varchar, tier varchar, score double, chance double,
-    confidence double, reasons varchar[], ask_program varchar[], recommended_applications integer,
-    specialty_chance double);
-create table if not exists app.applicant_openers (
-    applicant_id varchar, change varchar, programs_opened integer, computed_at timestamptz,
-    primary key (applicant_id, change));
-"""
-# columns added to lists written before the three outcomes existed (old rows keep nulls)
-RANKED_LIST_COLUMNS = {"status": "varchar", "items": f"{ITEM}[]", "gates": f"{ITEM}[]", "asks": "varchar[]",
-                       "chance_low": "double", "chance_high": "double", "program_email": "varchar",
-                       "website": "varchar", "city": "varchar"}
-
+from warehouse import ITEM, ensure_scoring, transaction
 
 @dataclass(frozen=True)
 class ScoringParams:
@@ -93,14 +66,7 @@ create or replace macro smartpick_chance_bound(score, rate, n_rate, m_mean, n_me
 
 
 def ensure_schema(con) -> None:
-    ensure_applicant_schema(con)
-    cols = {r[0] for r in con.execute("select column_name from information_schema.columns "
-                                      "where table_schema = 'app' and table_name = 'program_scores'").fetchall()}
-    if cols and "outcome" not in cols:
-        con.execute("drop table app.program_scores")  # recomputed on every run: nothing to keep
-    con.execute(SCORING_DDL)
-    for name, kind in RANKED_LIST_COLUMNS.items():
-        con.execute(f"alter table app.ranked_lists add column if not exists {name} {kind}")
+    ensure_scoring(con)
     con.execute(CHANCE_MACROS)
 
 
@@ -257,17 +223,12 @@ def score(con, params: ScoringParams, applicant_ids: list[str] | None = None, pr
     where = "" if applicant_ids is None else "where applicant_id in (select unnest($ids))"
     cols = ("applicant_id, program_id, specialty_name, preference, specialty_chance, chance, chance_low, chance_high, "
             "score, tier, outcome, gated, gate_reasons, gates, asks, scored_at")
-    con.execute("begin")
-    try:
+    with transaction(con):
         con.execute(f"delete from app.program_scores {where}", params_)
         con.execute(f"insert into app.program_scores ({cols}) {_scores_sql(params, _applicant_relation(applicant_ids))}", params_)
         if progress:
             progress(1)
         _openers(con, params, applicant_ids, params_, progress)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     n, applicants, gated, ask = con.execute(
         f"select count(*), count(distinct applicant_id), count(*) filter (where outcome = 'excluded'), "
         f"count(*) filter (where outcome = 'ask_first') from app.program_scores {where}", params_).fetchone()
@@ -373,8 +334,7 @@ def build_lists(con, applicant_ids: list[str] | None = None, params: ScoringPara
     flt = "" if applicant_ids is None else "and s.applicant_id in (select unnest($ids))"
     aflt = "" if applicant_ids is None else "where applicant_id in (select unnest($ids))"
     params_ = {"ids": applicant_ids} if applicant_ids is not None else {}
-    con.execute("begin")
-    try:
+    with transaction(con):
         con.execute(f"create or replace temp table _candidate as {LIST_SQL.format(flt=flt)}", params_)
         con.execute(f"create or replace temp table _explained as {_explain_sql(params)}")
         con.execute(f"""
@@ -409,8 +369,4 @@ def build_lists(con, applicant_ids: list[str] | None = None, params: ScoringPara
             from _candidate c join _new_versions n using (applicant_id)
             left join _explained e on e.applicant_id = c.applicant_id and e.program_id = c.program_id""")
         new = con.execute("select applicant_id from _new_versions order by 1").fetchall()
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return {"new_list_versions": len(new), "changed_applicants": [r[0] for r in new]}

@@ -7,158 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
-import time
-from pathlib import Path
-
-import duckdb
-import pandas as pd
 
 from scrapers.acgme import LISTING_COLUMNS
 from scrapers.extract import ProgramFacts
 from scrapers.fetch import FetchResult
-
-DDL = """
-create schema if not exists raw;
-create table if not exists raw.fetch_log (
-    requested_url varchar, final_url varchar, status integer, headers json, fetched_at timestamptz,
-    content_hash varchar, error_kind varchar, error varchar, source varchar, program_id varchar, run_id varchar);
-create table if not exists raw.bodies (content_hash varchar primary key, body blob);
-create table if not exists raw.pages (
-    url varchar primary key, program_id varchar, source varchar, depth integer, final_url varchar,
-    status integer, content_hash varchar, etag varchar, last_modified varchar,
-    fetched_at timestamptz, checked_at timestamptz, last_error varchar);
--- consecutive crawls of its program that did not reach the page / whose fetch of it failed, and when it was retired
-alter table raw.pages add column if not exists missed_refreshes integer default 0;
-alter table raw.pages add column if not exists failed_refreshes integer default 0;
-alter table raw.pages add column if not exists retired_at timestamptz;
-alter table raw.pages add column if not exists retired_reason varchar;
-create table if not exists raw.acgme_listings (
-    {listing_cols}, content_hash varchar, fetched_at timestamptz, seen_at timestamptz,
-    primary key (program_id));
-create table if not exists raw.acgme_report_rows (
-    program_id varchar, program_name varchar, address varchar, city varchar, state varchar, zip varchar,
-    sponsor_name varchar, phone varchar, director_name varchar, accreditation_status varchar,
-    effective_date varchar, specialty varchar, report_url varchar, fetched_at timestamptz,
-    primary key (program_id));
-create table if not exists raw.program_facts (
-    program_id varchar, url varchar, content_hash varchar, field varchar, value varchar,
-    evidence varchar, extracted_at timestamptz, primary key (url, content_hash, field));
-alter table raw.program_facts add column if not exists confidence varchar;
-create table if not exists raw.page_extractions (
-    url varchar, content_hash varchar, program_id varchar, fact_count integer,
-    residents_listed integer, residents_img integer, residents_unknown integer, extracted_at timestamptz,
-    primary key (url, content_hash));
-create table if not exists raw.program_residents (
-    program_id varchar, url varchar, content_hash varchar, position integer, medical_school varchar,
-    primary key (url, content_hash, position));
-create table if not exists raw.refresh_runs (
-    run_id varchar, started_at timestamptz, finished_at timestamptz, stage varchar, status varchar,
-    programs integer, pages integer, failures integer, note varchar);
-"""
-
-
-def secure(path: str | os.PathLike) -> None:
-    """Applicant data lives in this file: readable and writable by its owner only."""
-    p = Path(path)
-    for f in (p, Path(str(p) + ".wal")):
-        if f.exists():
-            os.chmod(f, 0o600)
-
-
-class WarehouseUnreadable(RuntimeError):
-    """The warehouse file is damaged (truncated, bad checksum): nothing is written to it."""
-
-
-class WarehouseBusy(RuntimeError):
-    """Another process (a read-only analyst session, say) holds the file longer than a writer waits."""
-
-
-def backups_dir(path: str | os.PathLike) -> Path:
-    return Path(path).parent / "backups"
-
-
-def latest_backup(path: str | os.PathLike) -> Path | None:
-    found = sorted(backups_dir(path).glob(f"{Path(path).stem}-*.duckdb"))
-    return found[-1] if found else None
-
-
-def connect(path: str | os.PathLike, memory_limit: str | None = None, check: bool = False,
-            busy_timeout_s: float = 0.0) -> duckdb.DuckDBPyConnection:
-    """DuckDB takes up to 80% of RAM by default; a limit makes it spill to disk instead. With `check`,
-    every table's row count is read once, so a damaged file is refused before anything writes to it;
-    while another process holds the file, a writer waits up to `busy_timeout_s`."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    waited, delay = 0.0, 0.2
-    while True:
-        try:
-            con = duckdb.connect(str(p), config={"memory_limit": memory_limit} if memory_limit else {})
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise _unreadable(p, exc) from exc
-            if waited >= busy_timeout_s:
-                holder = str(exc).split("Conflicting lock is held in", 1)[-1].split(". ")[0].strip() if "Conflicting" in str(exc) else "another process"
-                raise WarehouseBusy(f"{p} is held by {holder} (a read-only session keeps writers out); "
-                                    f"waited {waited:.0f} s. Close that session and run again.") from exc
-            time.sleep(delay)
-            waited += delay
-            delay = min(delay * 2, 5.0)
-    secure(p)
-    try:
-        if check:
-            for schema, table in con.execute("select schema_name, table_name from duckdb_tables() "
-                                             "where not internal").fetchall():
-                con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()
-        ensure_schema(con)
-    except duckdb.Error as exc:
-        con.close()
-        if isinstance(exc, (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException)) \
-                or "corrupt" in str(exc).lower() or "checksum" in str(exc).lower():
-            raise _unreadable(p, exc) from exc
-        raise
-    return con
-
-
-def _unreadable(p: Path, exc: Exception) -> WarehouseUnreadable:
-    backup = latest_backup(p)
-    hint = (f"restore the last good copy: cp {backup} {p}" if backup
-            else "no backup exists yet; remove the file and rerun the nightly job to rebuild it")
-    return WarehouseUnreadable(f"the warehouse {p} is damaged ({str(exc).splitlines()[0][:200]}); {hint}")
-
-
-def backup(path: str | os.PathLike, keep: int) -> Path | None:
-    """A copy of the (checkpointed, closed) file in backups/, the newest `keep` copies kept."""
-    p = Path(path)
-    if keep <= 0 or not p.exists():
-        return None
-    folder = backups_dir(p)
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
-    target = folder / f"{p.stem}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}.duckdb"
-    shutil.copy2(p, target)
-    os.chmod(target, 0o600)
-    for old in sorted(folder.glob(f"{p.stem}-*.duckdb"))[:-keep]:
-        old.unlink()
-    return target
-
-
-def ensure_schema(con) -> None:
-    cols = ", ".join(f"{c} {'integer' if c.endswith('positions') else 'varchar'}" for c in LISTING_COLUMNS)
-    con.execute(DDL.format(listing_cols=cols))
-
-
-def insert_frame(con, sql: str, rows: list, columns: list[str]) -> None:
-    """Bulk insert through a registered DataFrame: DuckDB's executemany goes row by row."""
-    if not rows:
-        return
-    con.register("_rows", pd.DataFrame(rows, columns=columns).astype(object).where(lambda d: d.notna(), None))
-    try:
-        con.execute(sql.replace("{rows}", "_rows"))
-    finally:
-        con.unregister("_rows")
+# the connection, DDL and write helpers live in the warehouse package; these names stay importable here
+from warehouse import backup, connect, insert_frame, secure, transaction  # noqa: F401
+from warehouse.connection import WarehouseBusy, WarehouseUnreadable, backups_dir, latest_backup  # noqa: F401
+from warehouse.ddl import ensure_raw as ensure_schema  # noqa: F401
 
 
 def now() -> dt.datetime:
@@ -183,8 +39,7 @@ def record_fetches(con, items: list[tuple[FetchResult, str, str | None, int | No
         else:
             failures.append((res.requested_url, pid, source, depth, res.status, res.fetched_at, res.error))
             counts["failed"] += 1
-    con.execute("begin")
-    try:
+    with transaction(con):
         insert_frame(con, "insert into raw.fetch_log select * from {rows}", log_rows,
                      ["requested_url", "final_url", "status", "headers", "fetched_at", "content_hash", "error_kind",
                       "error", "source", "program_id", "run_id"])
@@ -214,10 +69,6 @@ def record_fetches(con, items: list[tuple[FetchResult, str, str | None, int | No
                 select * from {rows}
                 on conflict (url) do update set checked_at = excluded.checked_at, last_error = excluded.last_error""",
                      failures, ["url", "program_id", "source", "depth", "status", "checked_at", "last_error"])
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return counts
 
 
@@ -310,8 +161,7 @@ def record_extractions(con, items: list[tuple[str, str, str, ProgramFacts, list[
                               fact.sentence[:2000], t, fact.confidence))
         ext_rows.append((url, h, pid, len(pf.facts), pf.residents_listed, pf.residents_img, pf.residents_unknown, t))
         res_rows += [(pid, url, h, i, s[:300]) for i, s in enumerate(schools)]
-    con.execute("begin")
-    try:
+    with transaction(con):
         insert_frame(con, "insert into raw.program_facts select * from {rows} on conflict do nothing", fact_rows,
                      ["program_id", "url", "content_hash", "field", "value", "evidence", "extracted_at", "confidence"])
         insert_frame(con, "insert into raw.program_residents select * from {rows} on conflict do nothing", res_rows,
@@ -319,10 +169,6 @@ def record_extractions(con, items: list[tuple[str, str, str, ProgramFacts, list[
         insert_frame(con, "insert into raw.page_extractions select * from {rows} on conflict do nothing", ext_rows,
                      ["url", "content_hash", "program_id", "fact_count", "residents_listed", "residents_img",
                       "residents_unknown", "extracted_at"])
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return len(fact_rows)
 
 

@@ -46,11 +46,11 @@ def email_deliveries(context: dg.AssetExecutionContext, config: ApplicantSelecti
           description="After a successful nightly run, a copy of the warehouse file in data/backups/ (the newest "
                       "`backups_kept` copies are kept): the file to restore if the warehouse is ever damaged.")
 def warehouse_backup(warehouse: WarehouseResource):
-    from scrapers import archive
+    import warehouse as store
 
     with warehouse.lock():
-        con = archive.connect(warehouse.path, check=True)
+        con = store.connect(warehouse.path, check=True)
         con.execute("checkpoint")  # the write-ahead log folded into the file before it is copied
         con.close()
-        path = archive.backup(warehouse.path, warehouse.backups_kept)
+        path = store.backup(warehouse.path, warehouse.backups_kept)
     return dg.MaterializeResult(metadata={"backup": str(path) if path else "none", "copies_kept": warehouse.backups_kept})

@@ -1,0 +1,100 @@
+"""The DuckDB file: opening it safely (checked, waiting for other holders), securing it, backing it up."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import time
+from pathlib import Path
+
+import duckdb
+
+from warehouse.ddl import ensure_raw as ensure_schema
+
+
+def secure(path: str | os.PathLike) -> None:
+    """Applicant data lives in this file: readable and writable by its owner only."""
+    p = Path(path)
+    for f in (p, Path(str(p) + ".wal")):
+        if f.exists():
+            os.chmod(f, 0o600)
+
+
+class WarehouseUnreadable(RuntimeError):
+    """The warehouse file is damaged (truncated, bad checksum): nothing is written to it."""
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process (a read-only analyst session, say) holds the file longer than a writer waits."""
+
+
+def backups_dir(path: str | os.PathLike) -> Path:
+    return Path(path).parent / "backups"
+
+
+def latest_backup(path: str | os.PathLike) -> Path | None:
+    found = sorted(backups_dir(path).glob(f"{Path(path).stem}-*.duckdb"))
+    return found[-1] if found else None
+
+
+def connect(path: str | os.PathLike, memory_limit: str | None = None, check: bool = False,
+            busy_timeout_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """DuckDB takes up to 80% of RAM by default; a limit makes it spill to disk instead. With `check`,
+    every table's row count is read once, so a damaged file is refused before anything writes to it;
+    while another process holds the file, a writer waits up to `busy_timeout_s`."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    waited, delay = 0.0, 0.2
+    while True:
+        try:
+            con = duckdb.connect(str(p), config={"memory_limit": memory_limit} if memory_limit else {})
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise _unreadable(p, exc) from exc
+            if waited >= busy_timeout_s:
+                holder = str(exc).split("Conflicting lock is held in", 1)[-1].split(". ")[0].strip() if "Conflicting" in str(exc) else "another process"
+                raise WarehouseBusy(f"{p} is held by {holder} (a read-only session keeps writers out); "
+                                    f"waited {waited:.0f} s. Close that session and run again.") from exc
+            time.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 5.0)
+    secure(p)
+    try:
+        if check:
+            for schema, table in con.execute("select schema_name, table_name from duckdb_tables() "
+                                             "where not internal").fetchall():
+                con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()
+        ensure_schema(con)
+    except duckdb.Error as exc:
+        con.close()
+        if isinstance(exc, (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException)) \
+                or "corrupt" in str(exc).lower() or "checksum" in str(exc).lower():
+            raise _unreadable(p, exc) from exc
+        raise
+    return con
+
+
+def _unreadable(p: Path, exc: Exception) -> WarehouseUnreadable:
+    backup = latest_backup(p)
+    hint = (f"restore the last good copy: cp {backup} {p}" if backup
+            else "no backup exists yet; remove the file and rerun the nightly job to rebuild it")
+    return WarehouseUnreadable(f"the warehouse {p} is damaged ({str(exc).splitlines()[0][:200]}); {hint}")
+
+
+def backup(path: str | os.PathLike, keep: int) -> Path | None:
+    """A copy of the (checkpointed, closed) file in backups/, the newest `keep` copies kept."""
+    p = Path(path)
+    if keep <= 0 or not p.exists():
+        return None
+    folder = backups_dir(p)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    target = folder / f"{p.stem}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}.duckdb"
+    shutil.copy2(p, target)
+    os.chmod(target, 0o600)
+    for old in sorted(folder.glob(f"{p.stem}-*.duckdb"))[:-keep]:
+        old.unlink()
+    return target
+
+
