@@ -60,6 +60,9 @@ def last_refresh_summary(instance, warehouse) -> str:
     import dagster as dg
 
     lines = []
+    if Path(warehouse.path).exists():
+        with warehouse.connect():  # a damaged or busy warehouse is reported first, whatever the run history says
+            pass
     runs = instance.get_runs(filters=dg.RunsFilter(job_name="nightly_refresh"), limit=1)
     if not runs:
         return "No nightly_refresh run recorded in this Dagster instance yet: run `make run` or start the schedule."

@@ -32,7 +32,10 @@ def test_commands_refuse_a_damaged_file_and_name_the_backup(tmp_path):
     db = damaged_warehouse(tmp_path)
     size = db.stat().st_size
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(profile(1)))
-    env = {**os.environ, "SMARTPICK_DUCKDB": str(db), "SMARTPICK_OUTPUTS_DIR": str(tmp_path / "out")}
+    home = tmp_path / "dh"  # an instance with no run history: status must still look at the file
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {**os.environ, "SMARTPICK_DUCKDB": str(db), "SMARTPICK_OUTPUTS_DIR": str(tmp_path / "out"), "DAGSTER_HOME": str(home)}
     for args in (["applicants", "add", str(tmp_path / "p.yaml")], ["status"], ["applicants", "list"]):
         res = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=ROOT, env=env, capture_output=True,
                              text=True, timeout=120)
