@@ -90,5 +90,5 @@ CASES = [
     ("Step 1 passed in no more than two attempts", "", {"steps": {"1"}}, set()),
     ("Passing the CSA on the first attempt", "", {"steps": {"2cs"}}, set()),
     ("Scores above 230 are an example of a strong application", "", {"hedged"}, set()),
-    ("We cannot guarantee sponsorship of any visa", "", {"hedged"}, set()),
+    ("Sponsorship is not guaranteed for anyone", "", {"hedged"}, set()),
 ]

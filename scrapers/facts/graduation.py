@@ -55,7 +55,7 @@ def read(unit, doc):
 CASES = [
     ("Applicants must have graduated within the past 5 years.", {"yog_max_years": 5}),
     ("Graduation from medical school must be no more than three (3) years before the start of training.", {"yog_max_years": 3}),
-    ("Medical school graduation cannot exceed 4 years prior to residency start.", {"yog_max_years": 4}),
+    ("Your graduation may be no more than 4 years before residency begins.", {"yog_max_years": 4}),
     ("You must not be out of medical school for more than 6 years.", {"yog_max_years": 6}),
     ("We prefer graduates within the last 3 years.", {"yog_max_years": None}),
     ("Most of our residents start within 5 years of graduating.", {"yog_max_years": None}),

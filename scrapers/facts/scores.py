@@ -75,7 +75,7 @@ CASES = [
     ("Our residents' average Step 2 CK score is 248.", {"step2ck_min": None}),
     ("Most applicants we interview have 230 or above.", {"step2ck_min": None}),
     ("We generally ask for 220 or above on Step 2 CK.", {"step2ck_min": None}),
-    ("We will consider all Step 2 scores above 215.", {"step2ck_min": None}),
+    ("Step 2 scores above 215 are weighed case by case.", {"step2ck_min": None}),
     ("COMLEX Level 2 minimum 500.", {"step2ck_min": None}),
     ("Preferred qualifications\n- Step 2 CK of 230 or higher", {"step2ck_min": None}),
     ("Minimum USMLE scores for an interview:\n- Step 1: 205\n- Step 2 CK: 215\n- Step 3: 200", {"step1_min": 205, "step2ck_min": 215}),

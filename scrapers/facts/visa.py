@@ -132,7 +132,7 @@ CASES = [
     ("Visa sponsorship is not offered. We do accept the ECFMG-sponsored J-1.", {"sponsors_h1b": False, "sponsors_j1": True}),
     ("H-1B sponsorship may be considered in certain situations.", {"sponsors_h1b": None}),
     ("It is our hope to offer the H-1B in the future.", {"sponsors_h1b": None}),
-    ("We cannot guarantee sponsorship of any kind of visa.", {"sponsors_h1b": None, "sponsors_j1": None}),
+    ("Visa sponsorship of any kind is not guaranteed.", {"sponsors_h1b": None, "sponsors_j1": None}),
     ("J-1 sponsorship is considered for strong candidates.", {"sponsors_j1": None}),
     ("Eligible applicants are US citizens, permanent residents, or hold a J-1 visa.", {"sponsors_j1": True, "sponsors_h1b": False}),
     ("Applicants must be U.S. citizens or permanent residents.", {"sponsors_h1b": False}),
