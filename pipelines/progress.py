@@ -7,7 +7,6 @@ stream. Progress bars draw only when it is a TTY; under the Dagster UI (no termi
 from __future__ import annotations
 
 import threading
-import time
 from contextlib import contextmanager
 
 from tqdm import tqdm
@@ -107,6 +106,3 @@ class StageLines(threading.Thread):
                 self._write(f"  ✗ {_label(step)} failed: {first[0][:160] if first else ''}")
         self._seen = len(records)
 
-
-def elapsed(start: float) -> str:
-    return f"{time.monotonic() - start:.0f} s"

@@ -80,8 +80,9 @@ def _ev(fact: str) -> str:
 
 
 def _item(code: str, a: str = "null", b: str = "null", fact: str | None = None) -> str:
-    ev = f"{fact}_sentence, {fact}_url, {fact}_checked" if fact else "null, null, null"
-    return f"struct_pack(code := '{code}', a := ({a})::varchar, b := ({b})::varchar, sentence := {ev.split(', ')[0]}, url := {ev.split(', ')[1]}, checked := {ev.split(', ')[2]})"
+    sentence, url, checked = (f"{fact}_sentence", f"{fact}_url", f"{fact}_checked") if fact else ("null", "null", "null")
+    return (f"struct_pack(code := '{code}', a := ({a})::varchar, b := ({b})::varchar, "
+            f"sentence := {sentence}, url := {url}, checked := {checked})")
 
 
 _EVIDENCE_COLUMNS = ", ".join(_ev(f) for f in FIELDS)

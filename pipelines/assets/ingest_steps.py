@@ -1,6 +1,7 @@
 """One step of the nightly refresh per function: fetch, archive, parse. Assets call these."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections import Counter
@@ -186,17 +187,13 @@ def crawl_and_record(fetcher: Fetcher, plan: CrawlPlan, connect, run_id: str, *,
     return {"programs": len(plan.roots), "pages_fetched": len(fetched), **counts, **retired}
 
 
-def record_crawl(con, plan: CrawlPlan, pages: list, run_id: str = "", retire_after: int = 3) -> dict:
-    counts = archive.record_fetches(con, [(p.result, "program_site", p.program_id, p.depth) for p in pages], run_id)
-    retired = archive.retire_pages(con, run_id, retire_after) if run_id else {}
-    return {"programs": len(plan.roots), "pages_fetched": len(pages), **counts, **retired}
-
-
 def crawl_program_sites(con, fetcher: Fetcher, max_depth: int = 2, max_pages: int = 8,
                         program_filter: str | None = None, params: list | None = None, run_id: str = "",
                         progress=None, retire_after: int = 3) -> dict:
+    """The crawl on an open connection (tests, scripts): the same path the asset and the partitioned job take."""
     plan = plan_crawl(con, program_filter, params)
-    return record_crawl(con, plan, fetch_crawl(fetcher, plan, max_depth, max_pages, progress), run_id, retire_after)
+    return crawl_and_record(fetcher, plan, lambda: contextlib.nullcontext(con), run_id, max_depth=max_depth,
+                            max_pages=max_pages, retire_after=retire_after, progress=progress)
 
 
 def extract_pending(con, progress=None) -> dict:
