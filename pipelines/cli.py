@@ -1,6 +1,7 @@
 """The `smartpick` command line."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -346,7 +347,7 @@ def run_main_job(verbose: bool = False) -> bool:
     import dagster as dg
     from dagster._core.utils import make_new_run_id
 
-    from pipelines import progress
+    from pipelines import progress, stopping
     from pipelines.definitions import build_definitions
     from pipelines.status import print_summary
 
@@ -365,31 +366,60 @@ def run_main_job(verbose: bool = False) -> bool:
     sys.stdout.flush()
     terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, encoding="utf-8", errors="replace")
     click.echo(f"Run {run_id[:8]} of nightly_refresh; full logs: {log_path}")
-    # Dagster maps SIGTERM onto its own interrupt handling during in-process runs; whatever way a run's
-    # process ends, a slot it still holds is freed by the next run (free_stale_slots).
+    # on the worker thread of run_until_stopped: the main thread stays free for SIGTERM / SIGINT
+    # (see pipelines/stopping.py); a SIGKILLed run's slot is freed by the next run (free_stale_slots)
+    log = open(log_path, "w", encoding="utf-8")
     try:
-        with open(log_path, "w", encoding="utf-8") as log:
-            result = _execute(job, instance, run_id, tags, verbose, log, terminal, progress)
-    except KeyboardInterrupt:
-        click.echo(f"Stopped: run {run_id[:8]} was interrupted; its writer slot is released", err=True)
-        run = instance.get_run_by_id(run_id)
-        if run is not None and not run.is_finished:
-            instance.report_run_canceled(run, "interrupted")
-        return False
+        result, signum = stopping.run_until_stopped(
+            lambda: _execute(job, instance, run_id, tags, verbose, log, terminal, progress))
+        if signum is not None:
+            _stop(instance, run_id, signum, terminal, log_path)
     finally:
         if instance.event_log_storage.supports_global_concurrency_limits:
             instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+        log.close()
         terminal.close()
     print_summary(defs, result)
     click.echo(f"  logs: {log_path}")
     return result.success
 
 
+def _stop(instance, run_id, signum, terminal, log_path):
+    """Abandons the run on a stop signal and ends this process with 128 + the signal number."""
+    import signal
+
+    from pipelines import progress, stopping
+
+    progress.SILENT.set()
+    name = signal.Signals(signum).name
+    terminal.write(f"\n{name} received: stopping run {run_id[:8]}\n")
+    terminal.flush()
+    started = stopping.descendants(os.getpid())  # dbt, and Dagster's log tails
+    stopping.signal_all(started, signal.SIGSTOP)  # frozen: no more writes, and no exit the run could notice
+    in_flight = stopping.abandon_run(instance, run_id, signum)
+    message = (f"Stopped: run {run_id[:8]} canceled by {name}. Step(s) in flight abandoned: {', '.join(in_flight) or 'none'}; "
+               f"what they had not committed is not stored. The writer slot is released; the next run starts normally.\n")
+    terminal.write(message + f"  logs: {log_path}\n")
+    terminal.flush()
+    # a fresh handle: during a step Dagster points the run's own log descriptor at its capture pipe
+    with contextlib.suppress(OSError), open(log_path, "a", encoding="utf-8") as log:
+        _append_event_log(instance, run_id, log)
+        log.write(message)
+    # the abandoned worker thread may hold the warehouse or a socket; only a process exit ends it
+    stopping.signal_all(started, signal.SIGKILL)
+    os._exit(128 + signum)
+
+
+def _append_event_log(instance, run_id, log):
+    import datetime as dt
+
+    for record in instance.all_logs(run_id):
+        log.write(f"{dt.datetime.fromtimestamp(record.timestamp):%H:%M:%S} {record.step_key or '-'} {record.user_message}\n")
+
+
 def _execute(job, instance, run_id, tags, verbose, log, terminal, progress):
     """The job in this process; unless verbose, its printed output goes to the log file and the
     terminal gets stage lines. The run's whole event log is appended to the file either way."""
-    import contextlib
-    import datetime as dt
     import logging
 
     if verbose:
@@ -409,8 +439,7 @@ def _execute(job, instance, run_id, tags, verbose, log, terminal, progress):
                 h.setStream(stream)
             progress.TERMINAL = None
             stages.stop()
-    for record in instance.all_logs(run_id):
-        log.write(f"{dt.datetime.fromtimestamp(record.timestamp):%H:%M:%S} {record.step_key or '-'} {record.user_message}\n")
+    _append_event_log(instance, run_id, log)
     return result
 
 if __name__ == "__main__":  # pragma: no cover

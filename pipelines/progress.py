@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from tqdm import tqdm
 
 TERMINAL = None  # set by the CLI to the terminal stream while stdout goes to the log file
+SILENT = threading.Event()  # set when the CLI abandons a run: its stage lines stop mid-run
 
 
 @contextmanager
@@ -68,7 +69,7 @@ class StageLines(threading.Thread):
         self.join(timeout=10)
 
     def _write(self, text: str, transient: bool = False) -> None:
-        if transient and not self.tty:
+        if (transient and not self.tty) or SILENT.is_set():
             return
         self.stream.write(("\r\x1b[K" if self.tty else "") + text + ("" if transient else "\n"))
         self.stream.flush()

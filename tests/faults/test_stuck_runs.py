@@ -47,3 +47,71 @@ def test_a_killed_run_does_not_block_the_next_one(tmp_path):
     second = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
     assert second.returncode == 0, (second.stdout + second.stderr)[-3000:]
     assert "Freed the writer slot" in second.stdout
+
+
+def _start(tmp_path):
+    env = _env(tmp_path, None)
+    cmd = [sys.executable, "-m", "pipelines.cli", "run", "--size", "40", "--port", str(free_port())]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), env
+
+
+def _slots_and_status(env):
+    """What the next run would find: run ids holding pool slots, and the status of each run."""
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
+    held = set(instance.event_log_storage.get_concurrency_run_ids())
+    return held, [r.status.value for r in instance.get_runs()]
+
+
+def test_sigterm_mid_step_stops_the_run_releases_its_slot_and_exits_non_zero(tmp_path):
+    run, env = _start(tmp_path)
+    seen = ""
+    while "raw/acgme listings" not in seen:
+        line = run.stdout.readline()
+        assert line, seen
+        seen += line
+    started = time.monotonic()
+    run.send_signal(signal.SIGTERM)
+    rest = run.communicate(timeout=60)[0]
+    assert run.returncode == 128 + signal.SIGTERM, seen + rest
+    assert time.monotonic() - started < 30  # abandoned, not run to the end (a full run takes over a minute)
+    assert "Stopped: run" in rest and "canceled by SIGTERM" in rest
+    assert "warehouse models" not in rest  # no later stage ran
+    held, statuses = _slots_and_status(env)
+    assert held == set() and statuses == ["CANCELED"]
+    log = next((tmp_path / "out" / "logs").glob("run-*.log")).read_text()
+    assert "canceled by SIGTERM" in log
+
+
+def _is_dbt(pid):
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return any(Path(a.decode(errors="replace")).name == "dbt" for a in argv[:2])
+
+
+def test_sigint_during_dbt_ends_dbt_as_well(tmp_path):
+    from pipelines.stopping import descendants
+
+    run, env = _start(tmp_path)
+    deadline = time.monotonic() + 180
+    dbt = []
+    while time.monotonic() < deadline and not dbt:
+        dbt = [pid for pid in descendants(run.pid) if _is_dbt(pid)]
+        time.sleep(0.2)
+    assert dbt, "dbt never started"
+    run.send_signal(signal.SIGINT)
+    out = run.communicate(timeout=60)[0]
+    assert run.returncode == 128 + signal.SIGINT, out[-3000:]
+    assert "canceled by SIGINT" in out and "warehouse_models" in out, out  # the step in flight is named
+    time.sleep(0.5)
+    assert not [pid for pid in dbt if Path(f"/proc/{pid}").exists()
+                and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+    held, statuses = _slots_and_status(env)
+    assert held == set() and statuses == ["CANCELED"]
+    from warehouse.connection import connect
+
+    with connect(Path(env["SMARTPICK_DUCKDB"]), check=True) as con:  # dbt killed mid-build: the file still opens whole
+        assert con.execute("select count(*) from raw.acgme_listings").fetchone()[0] == 40
