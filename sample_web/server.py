@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,6 +33,7 @@ class SampleWebServer:
         self.captcha = False
         self.sites_disallowed = False  # tests: every program site turns robots.txt against crawlers
         self.sites_challenge = False  # tests: every program page answers 200 with a bot-challenge page
+        self.latency_s = 0.0  # bench: every answer waits this long, like a server across the internet
         self.requests: list[tuple[str, str]] = []  # (method, path) in arrival order, for tests
         self._sessions: dict[str, dict] = {}
         self._lock = threading.Lock()
@@ -73,12 +75,17 @@ class SampleWebServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # TCP_NODELAY: without it Nagle and delayed ACK hold each small answer ~40 ms, and a bench
+            # of the crawler measures that stall instead of the crawler
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # quiet: tests read server.requests instead
                 pass
 
             def do_GET(self):
                 server.requests.append(("GET", self.path))
+                if server.latency_s:
+                    time.sleep(server.latency_s)
                 server._route(self, "GET", b"")
 
             def do_POST(self):

@@ -11,8 +11,8 @@ import re
 from dataclasses import asdict, dataclass, fields
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup
 
+from scrapers import markup
 from scrapers.fetch import FetchResult, Fetcher
 
 SEARCH_PATH = "/ads/Public/Programs/Search"
@@ -69,62 +69,76 @@ class ProgramListing:
 LISTING_COLUMNS = [f.name for f in fields(ProgramListing)]
 
 
-def check_not_blocked(html: str) -> None:
-    soup = BeautifulSoup(html, "lxml")
+def _root(html: str):
+    root = markup.parse(html)
+    return root if root is not None else markup.parse("<html></html>")
+
+
+def _first(root, xpath: str):
+    found = root.xpath(xpath)
+    return found[0] if found else None
+
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+def check_not_blocked(html: str, root=None) -> None:
+    root = root if root is not None else _root(html)
     for flag in ("IsCaptchaEnabled", "IsBrowserAutomationCheckEnabled"):
-        el = soup.find(id=flag)
+        el = _first(root, f"//*[@id='{flag}']")
         if el is not None and (el.get("value") or "").lower() == "true":
             raise AcgmeBlocked(f"ACGME search page has {flag}=true: a human check is on. Stopping the run; "
                                "do not retry. Use the PDF reports or an ACGME data use agreement instead.")
-    if soup.select_one(".g-recaptcha, .h-captcha, iframe[src*=captcha]"):
+    if _first(root, f"//*[{_has_class('g-recaptcha')} or {_has_class('h-captcha')}] | //iframe[contains(@src, 'captcha')]") is not None:
         raise AcgmeBlocked("ACGME search page shows a CAPTCHA. Stopping the run; do not retry.")
 
 
 def parse_search_form(html: str) -> SearchForm:
-    check_not_blocked(html)
-    soup = BeautifulSoup(html, "lxml")
-    token = soup.find("input", attrs={"name": "__RequestVerificationToken"})
-    spec = soup.find("select", attrs={"name": "specialtyId"})
-    state = soup.find("select", attrs={"name": "stateId"})
+    root = _root(html)
+    check_not_blocked(html, root)
+    token = _first(root, "//input[@name='__RequestVerificationToken']")
+    spec = _first(root, "//select[@name='specialtyId']")
+    state = _first(root, "//select[@name='stateId']")
     if token is None or spec is None or state is None:
         raise LayoutChanged("ACGME search form lacks __RequestVerificationToken, specialtyId or stateId")
 
     def options(sel):
-        return {o.get_text(strip=True): o["value"] for o in sel.find_all("option") if o.get("value")}
+        return {markup.text(o): o.get("value") for o in sel.iter("option") if o.get("value")}
 
-    return SearchForm(token["value"], options(spec), options(state))
+    return SearchForm(token.get("value"), options(spec), options(state))
 
 
 def parse_results(html: str, base_url: str) -> tuple[list[dict], int, str | None]:
     """Rows of one result page, the number of pages, and the refreshed token if the page has one."""
     if EMPTY_TEXT in html:
         return [], 0, None
-    soup = BeautifulSoup(html, "lxml")
-    table = soup.find(id="programsListView-listview")
+    root = _root(html)
+    table = _first(root, "//*[@id='programsListView-listview']")
     if table is None:
         raise LayoutChanged("ACGME results page has no #programsListView-listview table")
     rows = []
-    for tr in table.select("tbody tr"):
-        cells = tr.find_all("td")
-        link = tr.find("a", href=True)
+    for tr in table.xpath(".//tbody//tr"):
+        cells = tr.xpath(".//td")
+        link = _first(tr, ".//a[@href]")
         if len(cells) < 4 or link is None:
             continue
-        rows.append({"program_id": cells[0].get_text(strip=True), "specialty": cells[1].get_text(strip=True),
-                     "program_name": cells[2].get_text(strip=True), "city": cells[3].get_text(strip=True),
-                     "detail_url": urljoin(base_url, link["href"])})
+        rows.append({"program_id": markup.text(cells[0]), "specialty": markup.text(cells[1]),
+                     "program_name": markup.text(cells[2]), "city": markup.text(cells[3]),
+                     "detail_url": urljoin(base_url, link.get("href"))})
     if not rows:
         raise LayoutChanged("ACGME results table has no program rows")
-    pages = max([int(a["data-page"]) for a in soup.select("[data-page]")] or [1])
-    token = soup.find("input", attrs={"name": "__RequestVerificationToken"})
-    return rows, pages, token["value"] if token else None
+    pages = max([int(a.get("data-page")) for a in root.xpath("//*[@data-page]")] or [1])
+    token = _first(root, "//input[@name='__RequestVerificationToken']")
+    return rows, pages, token.get("value") if token is not None else None
 
 
-def _pairs(soup) -> dict:
+def _pairs(root) -> dict:
     out = {}
-    for dt in soup.find_all("dt"):
-        dd = dt.find_next_sibling("dd")
+    for dt in root.iter("dt"):
+        dd = _first(dt, "following-sibling::dd[1]")
         if dd is not None:
-            out.setdefault(dt.get_text(" ", strip=True).rstrip(":"), dd)
+            out.setdefault(markup.text(dt, " ").rstrip(":"), dd)
     return out
 
 
@@ -142,42 +156,44 @@ def _int(text: str | None) -> int | None:
 def parse_program_detail(html: str, url: str) -> ProgramListing:
     if GATED_TEXT in html:
         raise LayoutChanged(f"ACGME detail page {url} answered '{GATED_TEXT}': the session or referrer was not accepted")
-    soup = BeautifulSoup(html, "lxml")
-    title = soup.find(class_="program-title") or soup.find(["h1", "h2"], string=re.compile(r"^\s*\d{10}\s+-\s+"))
-    m = re.match(r"\s*(\d{10})\s+-\s+(.+)", title.get_text(" ", strip=True)) if title else None
+    root = _root(html)
+    title = _first(root, f"//*[{_has_class('program-title')}]")
+    if title is None:
+        title = next((h for h in root.xpath("//h1 | //h2") if len(h) == 0 and re.match(r"^\s*\d{10}\s+-\s+", h.text or "")), None)
+    m = re.match(r"\s*(\d{10})\s+-\s+(.+)", markup.text(title, " ")) if title is not None else None
     if not m:
         raise LayoutChanged(f"ACGME detail page {url} has no '<10-digit> - <name>' heading")
     program_id, name = m.group(1), m.group(2).strip()
-    sub = soup.find(class_="program-subtitle")
+    sub = _first(root, f"//*[{_has_class('program-subtitle')}]")
     specialty = None
-    if sub:
-        sm = re.match(r"(.+?) - (.+), ([A-Z]{2})$", sub.get_text(" ", strip=True))
+    if sub is not None:
+        sm = re.match(r"(.+?) - (.+), ([A-Z]{2})$", markup.text(sub, " "))
         specialty = sm.group(1) if sm else None
-    addr = soup.find("address")
+    addr = _first(root, "//address")
     address = city = state = zip_ = None
-    if addr:
-        lines = [x.strip() for x in addr.get_text("\n", strip=True).split("\n") if x.strip()]
+    if addr is not None:
+        lines = [x.strip() for x in markup.text(addr, "\n").split("\n") if x.strip()]
         if lines:
             am = re.match(r"(.+), ([A-Z]{2}) (\d{5}(?:-\d{4})?)$", lines[-1])
             if am:
                 city, state, zip_ = am.groups()
                 address = ", ".join(lines[:-1]) or None
-    info = _pairs(soup)
+    info = _pairs(root)
     website = info.get("Website")
-    link = website.find("a", href=True) if website is not None else None
-    sponsor = _clean(info["Sponsoring Institution"].get_text(" ", strip=True)) if "Sponsoring Institution" in info else None
+    link = _first(website, ".//a[@href]") if website is not None else None
+    sponsor = _clean(markup.text(info["Sponsoring Institution"], " ")) if "Sponsoring Institution" in info else None
     sponsor_code = sponsor_name = None
     if sponsor:
         sp = re.match(r"\[(\d+)\]\s*(.+)", sponsor)
         sponsor_code, sponsor_name = (sp.group(1), sp.group(2)) if sp else (None, sponsor)
 
     def get(label):
-        return _clean(info[label].get_text(" ", strip=True)) if label in info else None
+        return _clean(markup.text(info[label], " ")) if label in info else None
 
     return ProgramListing(
         program_id=program_id, program_name=name, specialty=specialty, specialty_code=program_id[:3],
         number_state_code=program_id[3:5], address=address, city=city, state=state, zip=zip_,
-        phone=get("Phone"), email=get("Email"), website=urljoin(url, link["href"]) if link else None,
+        phone=get("Phone"), email=get("Email"), website=urljoin(url, link.get("href")) if link is not None else None,
         accreditation_status=get("Accreditation Status"), original_accreditation_date=get("Original Accreditation Date"),
         effective_date=get("Effective Date"), approved_positions=_int(get("Total Approved Resident Positions")),
         filled_positions=_int(get("Total Filled Resident Positions")), sponsor_code=sponsor_code,

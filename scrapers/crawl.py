@@ -5,8 +5,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from bs4 import BeautifulSoup
-
+from scrapers import markup
 from scrapers.fetch import FetchResult, Fetcher
 
 RELEVANT = re.compile(r"apply|application|admission|eligib|requirement|criteria|international|\bimgs?\b|\bfmgs?\b|visa"
@@ -25,8 +24,12 @@ def relevant_links(html: str, page_url: str, root_url: str) -> list[str]:
     """Links on the same host whose text or URL speaks of applying, eligibility, IMGs, visas, FAQ or residents."""
     root = urlsplit(root_url)
     out = []
-    for a in BeautifulSoup(html, "lxml").find_all("a", href=True):
-        href = a["href"].strip()
+    tree = markup.parse(html)
+    for a in (tree.iter("a") if tree is not None else ()):
+        href = a.get("href")
+        if href is None:
+            continue
+        href = href.strip()
         if SKIP.search(href):
             continue
         url = urldefrag(urljoin(page_url, href))[0]
@@ -35,42 +38,55 @@ def relevant_links(html: str, page_url: str, root_url: str) -> list[str]:
             continue
         if root.path.startswith("/sites/") and not parts.path.startswith(root.path):
             continue  # sample web: each program's site lives under its own path
-        if RELEVANT.search(a.get_text(" ", strip=True)) or RELEVANT.search(parts.path):
+        if RELEVANT.search(markup.text(a, " ")) or RELEVANT.search(parts.path):
             if url not in out:
                 out.append(url)
     return out
 
 
 def crawl_sites(fetcher: Fetcher, roots: dict[str, str], *, max_depth: int = 2, max_pages: int = 8,
-                known: dict | None = None, stored_body=None, progress=None, on_level=None) -> list[CrawlPage]:
-    """Crawl every program's site level by level, so hosts are fetched concurrently.
+                known: dict | None = None, stored_body=None, progress=None, on_level=None,
+                batch_size: int = 200) -> list[CrawlPage]:
+    """Crawl every program's site at once, each host at its own pace (scrapers/schedule.py); a page's
+    links are queued as soon as it is read.
 
     `known` maps URL -> {etag, last_modified} for conditional requests; `stored_body(url)` returns
     the archived body of a page that answered 304, so its links are still followed. `on_level(pages)`
-    receives each level's pages as soon as they are fetched, so a crash later loses none of them.
+    receives the pages in batches of `batch_size` as they arrive, so a crash later loses none of them.
     """
+    from scrapers.schedule import fetch_paced
+
     known = known or {}
     seen: dict[str, set] = {pid: {url} for pid, url in roots.items()}
-    frontier = [(pid, url) for pid, url in roots.items()]
     pages: list[CrawlPage] = []
-    for depth in range(max_depth + 1):
-        if not frontier:
-            break
-        results = fetcher.fetch_many([dict(url=u, **known.get(u, {})) for _, u in frontier], progress=progress)
-        level = [CrawlPage(pid, depth, res) for (pid, _), res in zip(frontier, results)]
-        if on_level:
-            on_level(level)
-        nxt = []
-        for (pid, url), res in zip(frontier, results):
-            pages.append(CrawlPage(pid, depth, res))
-            if depth == max_depth:
-                continue
-            body = res.text if res.ok else (stored_body(url) if res.not_modified and stored_body else None)
-            if not body:
-                continue
-            for link in relevant_links(body, res.final_url or url, roots[pid]):
-                if link not in seen[pid] and len(seen[pid]) < max_pages:
-                    seen[pid].add(link)
-                    nxt.append((pid, link))
-        frontier = nxt
+    batch: list[CrawlPage] = []
+
+    def request(pid: str, url: str, depth: int) -> dict:
+        return dict(url=url, _pid=pid, _depth=depth, **known.get(url, {}))
+
+    def on_result(req: dict, res: FetchResult) -> list[dict]:
+        pid, depth, url = req["_pid"], req["_depth"], req["url"]
+        page = CrawlPage(pid, depth, res)
+        pages.append(page)
+        batch.append(page)
+        if progress:
+            progress(1)
+        if on_level and len(batch) >= batch_size:
+            on_level(list(batch))
+            batch.clear()
+        if depth == max_depth:
+            return []
+        body = res.text if res.ok else (stored_body(url) if res.not_modified and stored_body else None)
+        if not body:
+            return []
+        follow = []
+        for link in relevant_links(body, res.final_url or url, roots[pid]):
+            if link not in seen[pid] and len(seen[pid]) < max_pages:
+                seen[pid].add(link)
+                follow.append(request(pid, link, depth + 1))
+        return follow
+
+    fetch_paced(fetcher, [request(pid, url, 0) for pid, url in roots.items()], on_result)
+    if on_level and batch:
+        on_level(batch)
     return pages

@@ -14,7 +14,6 @@ import re
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -138,17 +137,37 @@ class Fetcher:
             if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
                 raise FetchError("blocked_address", f"{host} resolves to {ip}, a non-public address not in the allow-list")
 
-    def _host_key(self, url: str) -> str:
+    # -- pacing: start-to-start intervals per host (scrapers/schedule.py keeps workers from sleeping) --
+    def host_key(self, url: str) -> str:
         return urlsplit(url).netloc.lower()
 
-    def _pace(self, url: str) -> None:
-        key = self._host_key(url)
+    def interval(self, key: str) -> float:
         interval = self.config.host_intervals.get(key, self.config.host_intervals.get(key.split(":")[0], self.config.min_interval_s))
         robots = self._robots.get(key)
         if robots is not None:
             delay = robots.crawl_delay(self.config.user_agent)
             if delay:
                 interval = max(interval, float(delay))
+        return interval
+
+    @property
+    def robots_fetched(self) -> int:
+        return len(self._robots)
+
+    def robots_known(self, url: str) -> bool:
+        return self.host_key(url) in self._robots
+
+    def next_allowed(self, key: str) -> float:
+        return self._next_slot.get(key, 0.0)
+
+    def take_slot(self, key: str, now: float) -> None:
+        """The scheduler's claim on a host's next slot, made before the request starts."""
+        with self._lock:
+            self._next_slot[key] = max(now, self._next_slot.get(key, 0.0)) + self.interval(key)
+
+    def _pace(self, url: str) -> None:
+        key = self.host_key(url)
+        interval = self.interval(key)
         with self._lock:
             now = time.monotonic()
             slot = max(now, self._next_slot.get(key, 0.0))
@@ -156,7 +175,7 @@ class Fetcher:
         if slot > now:
             time.sleep(slot - now)
 
-    def allowed_by_robots(self, url: str) -> bool:
+    def allowed_by_robots(self, url: str, slot_taken: bool = False) -> bool:
         """robots.txt, fetched under the same policy as pages (address check on every redirect hop,
         size cap after decompression, total deadline). RFC 9309: 4xx means no rules, an unreachable
         or unreadable robots.txt (5xx, blocked, too large, timeout) means disallow everything."""
@@ -168,7 +187,7 @@ class Fetcher:
             parser: Protego | None
             try:
                 self._fetch_into(res, robots_url, None, None, "GET", None, None, ROBOTS_TYPES, check_robots=False,
-                                 max_bytes=ROBOTS_MAX_BYTES)
+                                 max_bytes=ROBOTS_MAX_BYTES, slot_taken=slot_taken)
                 parser = Protego.parse(res.text) if res.status == 200 else None
             except FetchError as exc:
                 status = exc.status or 0
@@ -183,11 +202,12 @@ class Fetcher:
     # -- fetching -----------------------------------------------------------------------------
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
               method: str = "GET", data: dict | None = None, referer: str | None = None,
-              accept: tuple = HTML_TYPES) -> FetchResult:
-        """Never raises for a failed fetch: the result carries the error so callers keep old copies."""
+              accept: tuple = HTML_TYPES, slot_taken: bool = False) -> FetchResult:
+        """Never raises for a failed fetch: the result carries the error so callers keep old copies.
+        `slot_taken`: the scheduler already paced the first request (robots.txt and redirects still are)."""
         result = FetchResult(requested_url=url)
         try:
-            self._fetch_into(result, url, etag, last_modified, method, data, referer, accept)
+            self._fetch_into(result, url, etag, last_modified, method, data, referer, accept, slot_taken=slot_taken)
         except FetchError as exc:
             result.error, result.error_kind = str(exc), exc.kind
             result.status = result.status or exc.status
@@ -203,10 +223,10 @@ class Fetcher:
         return result
 
     def _fetch_into(self, result, url, etag, last_modified, method, data, referer, accept, check_robots=True,
-                    max_bytes=None):
+                    max_bytes=None, slot_taken=False):
         current = url
         started = time.monotonic()
-        for _ in range(self.config.max_redirects + 1):
+        for hop in range(self.config.max_redirects + 1):
             self.check_address(current)
             if check_robots and not self.allowed_by_robots(current):
                 raise FetchError("robots_disallowed", f"robots.txt disallows {current}")
@@ -218,7 +238,8 @@ class Fetcher:
                     headers["If-None-Match"] = etag
                 if last_modified:
                     headers["If-Modified-Since"] = last_modified
-            self._pace(current)
+            if not (hop == 0 and slot_taken):
+                self._pace(current)
             resp = self.session.request(method, current, data=data, headers=headers, stream=True,
                                         allow_redirects=False,
                                         timeout=(self.config.connect_timeout_s, self.config.read_timeout_s))
@@ -261,12 +282,15 @@ class Fetcher:
         return bytes(body)
 
     def fetch_many(self, requests_: list[dict], progress=None) -> list[FetchResult]:
-        """Fetch concurrently across hosts; per-host pacing keeps each host at its own rate."""
-        with ThreadPoolExecutor(max_workers=self.config.workers) as pool:
-            futures = [pool.submit(self.fetch, **r) for r in requests_]
-            out = []
-            for f in futures:
-                out.append(f.result())
-                if progress:
-                    progress(1)
-            return out
+        """Fetch concurrently across hosts, each at its own rate; results in the order asked."""
+        from scrapers.schedule import fetch_paced
+
+        results: dict[int, FetchResult] = {}
+
+        def keep(req, res):
+            results[req["_i"]] = res
+            if progress:
+                progress(1)
+
+        fetch_paced(self, [dict(r, _i=i) for i, r in enumerate(requests_)], keep)
+        return [results[i] for i in range(len(requests_))]
