@@ -76,6 +76,11 @@ class ScrapeResource(dg.ConfigurableResource):
     user_agent: str = _FETCH.user_agent
     min_interval_s: float = _FETCH.min_interval_s
     acgme_min_interval_s: float = 2.0
+    # the live ACGME refresh fits the night: reports every night, detail pages on a rolling schedule
+    # (scrapers/rolling.py) so that each is read at least every `acgme_detail_days` nights, within
+    # `acgme_budget_s` of requests at ACGME's pace (new and changed programs first)
+    acgme_budget_s: int = 7200
+    acgme_detail_days: int = 7
     # The sample web is one loopback host standing in for thousands of sites: no pacing there.
     host_intervals: dict[str, float] = {f"127.0.0.1:{DEFAULT_SAMPLE_PORT}": 0.0}
     # private / loopback addresses the fetcher may reach: "host:port" (that port only) or a host or CIDR
@@ -114,6 +119,17 @@ class ScrapeResource(dg.ConfigurableResource):
     def fetcher(self) -> Fetcher:
         return Fetcher(self.fetch_config())
 
+    @property
+    def acgme_detail_share(self) -> float:
+        return 1.0 / max(1, int(self.acgme_detail_days))
+
+    def acgme_seconds_per_request(self) -> float:
+        from urllib.parse import urlsplit
+
+        netloc = urlsplit(self.acgme_base_url).netloc.lower()
+        intervals = self.fetch_config().host_intervals
+        return float(intervals.get(netloc, intervals.get(netloc.split(":")[0], self.acgme_min_interval_s)))
+
 
 def resolved(value):
     """The value of a field that may hold a dg.EnvVar (outside a run, resources are not resolved)."""
@@ -144,7 +160,9 @@ def scrape_from_env() -> ScrapeResource:
     for field, env in (("max_failed_site_pct", "SMARTPICK_CRAWL_MAX_FAILED_SITE_PCT"),
                        ("max_robots_disallowed_pct", "SMARTPICK_CRAWL_MAX_ROBOTS_PCT"),
                        ("max_programs_without_page_pct", "SMARTPICK_CRAWL_MAX_NO_PAGE_PCT"),
-                       ("retire_after_refreshes", "SMARTPICK_RETIRE_PAGES_AFTER")):
+                       ("retire_after_refreshes", "SMARTPICK_RETIRE_PAGES_AFTER"),
+                       ("acgme_budget_s", "SMARTPICK_ACGME_BUDGET_S"),
+                       ("acgme_detail_days", "SMARTPICK_ACGME_DETAIL_DAYS")):
         if env in os.environ:
             kwargs[field] = dg.EnvVar.int(env)
     return ScrapeResource(**kwargs)

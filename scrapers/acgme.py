@@ -260,6 +260,19 @@ class AcgmeScraper:
                 return rows, results
             page += 1
 
+    def open_session(self, form: SearchForm, specialty: str) -> list[FetchResult]:
+        """One search page: the session ACGME requires before it shows detail pages."""
+        data = {"__RequestVerificationToken": form.token, "specialtyId": form.specialties[specialty],
+                "stateId": "", "city": "", "page": "1"}
+        res = self._get(self.search_url, method="POST", data=data, referer=self.search_url)
+        if not res.ok:
+            raise RuntimeError(f"ACGME search for {specialty!r} failed: {res.error or res.status}")
+        check_not_blocked(res.text)
+        return [res]
+
+    def detail_url(self, program_id: str) -> str:
+        return urljoin(self.search_url, f"Detail?orgCode={program_id}")
+
     def details(self, rows: list[dict], known: dict | None = None) -> list[tuple[dict, FetchResult]]:
         known = known or {}
         reqs = [dict(url=r["detail_url"], referer=self.search_url, **known.get(r["detail_url"], {})) for r in rows]

@@ -30,6 +30,9 @@ create table if not exists raw.acgme_report_rows (
     sponsor_name varchar, phone varchar, director_name varchar, accreditation_status varchar,
     effective_date varchar, specialty varchar, report_url varchar, fetched_at timestamptz,
     primary key (program_id));
+-- the hash of a row's fields, and when they last changed: a changed row has its detail page re-read at once
+alter table raw.acgme_report_rows add column if not exists row_hash varchar;
+alter table raw.acgme_report_rows add column if not exists changed_at timestamptz;
 create table if not exists raw.program_facts (
     program_id varchar, url varchar, content_hash varchar, field varchar, value varchar,
     evidence varchar, extracted_at timestamptz, primary key (url, content_hash, field));

@@ -20,29 +20,8 @@ def _meta(counts: dict, con, table: str) -> dict:
 
 @dg.asset(key_prefix="raw", group_name="ingest", owners=["team:data-ops"], retry_policy=NETWORK_RETRY,
           kinds={"python", "duckdb"}, pool="duckdb_writer",
-          description="One row per ACGME-accredited program from the public search and detail pages "
-                      "(conditional requests: unchanged detail pages are not re-parsed).")
-def acgme_listings(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
-    with warehouse.connect() as con:
-        known = archive.known_validators(con, "acgme_detail")
-    try:
-        with progress_bar("ACGME detail pages") as bar:
-            harvest = ingest_steps.fetch_listings(scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None, known, bar)
-    except (AcgmeBlocked, LayoutChanged) as exc:
-        # a human check or a changed site: retrying would hammer the site or fail the same way
-        raise dg.Failure(description=str(exc), allow_retries=False) from exc
-    with warehouse.connect() as con:
-        counts = ingest_steps.record_listings(con, harvest, run_id=context.run.run_id)
-        context.log.info(f"ACGME listings: {counts}")
-        preview = con.execute("select program_id, program_name, specialty, state, accreditation_status "
-                              "from raw.acgme_listings order by program_id limit 10").df()
-        return dg.MaterializeResult(metadata={**_meta(counts, con, "raw.acgme_listings"),
-                                              "preview": dg.MetadataValue.md(preview.to_markdown(index=False))})
-
-
-@dg.asset(key_prefix="raw", group_name="ingest", owners=["team:data-ops"], retry_policy=NETWORK_RETRY,
-          kinds={"python", "duckdb"}, pool="duckdb_writer",
-          description="Rows of ACGME's 'List of Programs by Specialty' PDF reports: the bulk cross-check of the listings.")
+          description="Rows of ACGME's 'List of Programs by Specialty' PDF reports: the nightly census of "
+                      "accredited programs (a changed row has its detail page re-read the same night).")
 def acgme_report_rows(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
     with warehouse.connect() as con:
         try:
@@ -51,6 +30,36 @@ def acgme_report_rows(context: dg.AssetExecutionContext, scrape: ScrapeResource,
         except (AcgmeBlocked, LayoutChanged) as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
         return dg.MaterializeResult(metadata=_meta(counts, con, "raw.acgme_report_rows"))
+
+
+@dg.asset(key_prefix="raw", group_name="ingest", owners=["team:data-ops"], retry_policy=NETWORK_RETRY,
+          deps=[acgme_report_rows], kinds={"python", "duckdb"}, pool="duckdb_writer",
+          description="One row per ACGME-accredited program from its detail page. Detail pages are read on a "
+                      "rolling schedule within the night's time budget: new and changed programs at once, then "
+                      "the least recently read (scrapers/rolling.py); the reports confirm every program nightly.")
+def acgme_listings(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
+    run_id = context.run.run_id
+    with warehouse.connect() as con:
+        known = archive.known_validators(con, "acgme_detail")
+        reports = con.execute("select count(*) from raw.fetch_log where run_id = ? and source = 'acgme_report'",
+                              [run_id]).fetchone()[0]
+        plan = ingest_steps.plan_details(con, run_id, scrape.acgme_detail_share, scrape.acgme_budget_s,
+                                         scrape.acgme_seconds_per_request(), reports)
+        census_ids = ingest_steps.census(con, run_id)
+    try:
+        with progress_bar("ACGME detail pages", total=len(plan.fetch)) as bar:
+            harvest = ingest_steps.fetch_listings(scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None,
+                                                  known, plan, census_ids, bar)
+    except (AcgmeBlocked, LayoutChanged) as exc:
+        # a human check or a changed site: retrying would hammer the site or fail the same way
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    with warehouse.connect() as con:
+        counts = ingest_steps.record_listings(con, harvest, run_id=run_id)
+        context.log.info(f"ACGME listings: {counts}")
+        preview = con.execute("select program_id, program_name, specialty, state, accreditation_status "
+                              "from raw.acgme_listings order by program_id limit 10").df()
+        return dg.MaterializeResult(metadata={**_meta(counts, con, "raw.acgme_listings"),
+                                              "preview": dg.MetadataValue.md(preview.to_markdown(index=False))})
 
 
 @dg.asset(key_prefix="raw", group_name="ingest", owners=["team:data-ops"], retry_policy=NETWORK_RETRY,

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 import lxml.etree
 import lxml.html
 
-from scrapers import archive
+from scrapers import archive, rolling
 from scrapers.acgme import AcgmeScraper, parse_program_detail, parse_specialty_report
 from scrapers.crawl import crawl_sites
 from scrapers.extract import extract_facts
 from scrapers.fetch import Fetcher
+from scrapers.rolling import RollingPlan
+from warehouse.frames import insert_frame, transaction
 
 
 @dataclass
@@ -26,6 +28,8 @@ class ListingHarvest:
     listings: list = field(default_factory=list)
     fetched: dict = field(default_factory=dict)
     unchanged: list = field(default_factory=list)
+    census: list = field(default_factory=list)
+    plan: dict = field(default_factory=dict)
     errors: Counter = field(default_factory=Counter)
 
 
@@ -37,62 +41,122 @@ def wanted_specialties(form, specialties: list[str] | None) -> list[str]:
     return [s for s in form.specialties if not specialties or s in specialties]
 
 
+REPORT_COLUMNS = ["program_id", "program_name", "address", "city", "state", "zip", "sponsor_name", "phone",
+                  "director_name", "accreditation_status", "effective_date", "specialty", "report_url", "fetched_at"]
+_HASHED = [c for c in REPORT_COLUMNS if c not in ("report_url", "fetched_at")]
+
+
+def census(con, run_id: str) -> list[str]:
+    """Programs listed tonight: the rows of every specialty report this run read or confirmed (304)."""
+    return [r[0] for r in con.execute("""
+        select distinct r.program_id from raw.acgme_report_rows r
+        where r.report_url in (select requested_url from raw.fetch_log
+                               where run_id = ? and source = 'acgme_report' and status in (200, 304))
+        order by 1""", [run_id]).fetchall()]
+
+
+def detail_reads(con) -> tuple[dict, set]:
+    """program id -> when its detail page was last read (200 or 304), and the ids whose report row
+    changed after that read."""
+    last = dict(con.execute("""
+        select program_id, max(checked_at) from raw.pages
+        where source = 'acgme_detail' and content_hash is not null and program_id is not null group by 1""").fetchall())
+    changed = {r[0] for r in con.execute("""
+        select r.program_id from raw.acgme_report_rows r
+        join (select program_id, max(checked_at) as read_at from raw.pages
+              where source = 'acgme_detail' and content_hash is not null group by 1) p using (program_id)
+        where r.changed_at > p.read_at""").fetchall()}
+    return last, changed
+
+
+def plan_details(con, run_id: str, share: float, budget_s: float, seconds_per_request: float,
+                 report_requests: int) -> RollingPlan:
+    last, changed = detail_reads(con)
+    # tonight's other requests: the reports (one per specialty) with their search form and robots.txt,
+    # and this step's robots.txt, search form and the one search page that opens the session
+    overhead = report_requests + 2 + 3
+    return rolling.plan_details(census(con, run_id), last, changed, share,
+                                rolling.budget_requests(budget_s, seconds_per_request), overhead)
+
+
 def fetch_listings(fetcher: Fetcher, base_url: str, specialties: list[str] | None, known: dict,
-                   progress=None) -> ListingHarvest:
+                   plan: RollingPlan, census_ids: list[str] | None = None, progress=None) -> ListingHarvest:
     """Network only: no warehouse connection is held while ACGME is being asked."""
     scraper = AcgmeScraper(fetcher, base_url)
     form, form_res = scraper.search_form()
     wanted = wanted_specialties(form, specialties)
-    h = ListingHarvest(specialties=len(wanted), items=[(form_res, "acgme_search", None, 0)])
-    for spec in wanted:
-        rows, results = scraper.search(form, spec)
-        h.items += [(r, "acgme_search", None, 0) for r in results]
-        for row, res in scraper.details(rows, known):
-            h.items.append((res, "acgme_detail", row["program_id"], 1))
-            if progress:
-                progress(1)
-            if res.not_modified:
-                h.unchanged.append(row["program_id"])
-            elif res.ok:
-                listing = parse_program_detail(res.text, res.requested_url)  # LayoutChanged stops the run
-                h.listings.append(listing.as_row())
-                h.fetched[res.requested_url] = (res.content_hash, res.fetched_at)
-            else:
-                h.errors[res.error_kind] += 1
+    h = ListingHarvest(specialties=len(wanted), items=[(form_res, "acgme_search", None, 0)],
+                       census=list(census_ids or []), plan=plan.summary())
+    if not plan.fetch:
+        return h
+    h.items += [(r, "acgme_search", None, 0) for r in scraper.open_session(form, wanted[0])]
+    rows = [{"program_id": pid, "detail_url": scraper.detail_url(pid)} for pid in plan.fetch]
+    for row, res in scraper.details(rows, known):
+        h.items.append((res, "acgme_detail", row["program_id"], 1))
+        if progress:
+            progress(1)
+        if res.not_modified:
+            h.unchanged.append(row["program_id"])
+        elif res.ok:
+            listing = parse_program_detail(res.text, res.requested_url)  # LayoutChanged stops the run
+            h.listings.append(listing.as_row())
+            h.fetched[res.requested_url] = (res.content_hash, res.fetched_at)
+        else:
+            h.errors[res.error_kind] += 1
     return h
 
 
 def record_listings(con, h: ListingHarvest, run_id: str = "") -> dict:
     counts = archive.record_fetches(con, h.items, run_id)
     archive.upsert_listings(con, h.listings, h.fetched)
-    archive.mark_listings_seen(con, h.unchanged)
+    archive.mark_listings_seen(con, h.census)  # in tonight's reports: listed today, read tonight or not
     return {"specialties": h.specialties, "listings_parsed": len(h.listings), "listings_unchanged": len(h.unchanged),
-            "detail_failures": sum(h.errors.values()), "failure_kinds": dict(h.errors), **counts}
+            "detail_failures": sum(h.errors.values()), "failure_kinds": dict(h.errors), **h.plan, **counts}
 
 
-def scrape_listings(con, fetcher: Fetcher, base_url: str, specialties: list[str] | None = None,
-                    run_id: str = "", progress=None) -> dict:
+def scrape_listings(con, fetcher: Fetcher, base_url: str, specialties: list[str] | None = None, run_id: str = "",
+                    progress=None, share: float = 1.0, budget_s: float = 7200.0, seconds_per_request: float = 0.0) -> dict:
+    """The detail pages due tonight (scrape_reports must have read the census in this run first)."""
     known = archive.known_validators(con, "acgme_detail")
-    return record_listings(con, fetch_listings(fetcher, base_url, specialties, known, progress), run_id)
+    reports = con.execute("select count(*) from raw.fetch_log where run_id = ? and source = 'acgme_report'", [run_id]).fetchone()[0]
+    plan = plan_details(con, run_id, share, budget_s, seconds_per_request, reports)
+    harvest = fetch_listings(fetcher, base_url, specialties, known, plan, census(con, run_id), progress)
+    return record_listings(con, harvest, run_id)
+
+
+def _row_hash(row: dict) -> str:
+    return hashlib.sha256("\x1f".join(str(row.get(c) or "") for c in _HASHED).encode()).hexdigest()[:32]
+
+
+def record_report_rows(con, rows: list[dict], parsed_reports: list[str]) -> None:
+    """A re-read report replaces its rows; a row whose fields changed gets a new `changed_at`."""
+    with transaction(con):
+        if parsed_reports:
+            con.execute("""delete from raw.acgme_report_rows where report_url in (select unnest(?))
+                           and program_id not in (select unnest(?))""", [parsed_reports, [r["program_id"] for r in rows]])
+        cols = REPORT_COLUMNS + ["row_hash"]
+        insert_frame(con, f"""
+            insert into raw.acgme_report_rows ({', '.join(cols)}, changed_at)
+            select n.*, case when o.row_hash is not distinct from n.row_hash then o.changed_at else now() end
+            from {{rows}} n left join raw.acgme_report_rows o using (program_id)
+            on conflict (program_id) do update set {', '.join(f"{c} = excluded.{c}" for c in cols + ['changed_at'] if c != 'program_id')}""",
+                     [[r.get(c) for c in REPORT_COLUMNS] + [_row_hash(r)] for r in rows], cols)
 
 
 def scrape_reports(con, fetcher: Fetcher, base_url: str, specialties: list[str] | None = None, run_id: str = "") -> dict:
     scraper = AcgmeScraper(fetcher, base_url)
     form, _ = scraper.search_form()
     known = archive.known_validators(con, "acgme_report")
-    rows, items = [], []
+    rows, items, parsed = [], [], []
     for spec in wanted_specialties(form, specialties):
         res = scraper.report(form, spec, known)  # an unchanged report answers 304 and is not parsed again
         items.append((res, "acgme_report", None, 0))
         if res.ok:
+            parsed.append(res.requested_url)
             for r in parse_specialty_report(res.body):
                 rows.append({**r, "specialty": spec, "report_url": res.requested_url, "fetched_at": res.fetched_at})
     archive.record_fetches(con, items, run_id)
-    cols = ["program_id", "program_name", "address", "city", "state", "zip", "sponsor_name", "phone",
-            "director_name", "accreditation_status", "effective_date", "specialty", "report_url", "fetched_at"]
-    if rows:
-        con.executemany(f"insert or replace into raw.acgme_report_rows ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
-                        [[r.get(c) for c in cols] for r in rows])
+    record_report_rows(con, rows, parsed)
     return {"report_rows": len(rows), "reports_unchanged": sum(1 for r, *_ in items if r.not_modified),
             "reports_failed": sum(1 for r, *_ in items if not (r.ok or r.not_modified))}
 

@@ -11,9 +11,15 @@ def fetcher():
     return Fetcher(FetchConfig(min_interval_s=0, allow_private=("127.0.0.1",), workers=4))
 
 
+def night(con, url, run_id, **rolling):
+    """One night's ACGME refresh as the job does it: the reports (the census), then the detail pages due."""
+    ingest_steps.scrape_reports(con, fetcher(), url, run_id=run_id)
+    return ingest_steps.scrape_listings(con, fetcher(), url, run_id=run_id, **rolling)
+
+
 def test_listings_match_the_sample_programs(sample_server, small_web, tmp_path):
     con = archive.connect(tmp_path / "w.duckdb")
-    counts = ingest_steps.scrape_listings(con, fetcher(), sample_server.url)
+    counts = night(con, sample_server.url, "r1")
     assert counts["listings_parsed"] == small_web.size
     rows = {r[0]: r for r in con.execute(
         "select program_id, program_name, state, approved_positions, website, sponsor_code, specialty_code "
@@ -24,7 +30,7 @@ def test_listings_match_the_sample_programs(sample_server, small_web, tmp_path):
                                                           prog.sponsor_code, prog.specialty_code)
         assert (website is None) == (prog.website_root is None)
     # a second refresh costs 304s and re-parses nothing
-    again = ingest_steps.scrape_listings(con, fetcher(), sample_server.url)
+    again = night(con, sample_server.url, "r2")
     assert again["listings_parsed"] == 0 and again["listings_unchanged"] == small_web.size
 
 

@@ -19,7 +19,8 @@ def test_relevant_links_stay_on_site():
 
 def test_crawl_finds_every_relevant_page_and_obeys_robots(sample_server, small_web, tmp_path):
     con = archive.connect(tmp_path / "w.duckdb")
-    ingest_steps.scrape_listings(con, fetcher(), sample_server.url)
+    ingest_steps.scrape_reports(con, fetcher(), sample_server.url, run_id="r1")
+    ingest_steps.scrape_listings(con, fetcher(), sample_server.url, run_id="r1")
     counts = ingest_steps.crawl_program_sites(con, fetcher())
     stored = {r[0] for r in con.execute("select url from raw.pages where source = 'program_site' and content_hash is not null").fetchall()}
     expected = {sample_server.url + pg.path for p in small_web.programs for pg in p.pages}
