@@ -134,10 +134,10 @@ def upsert_listings(con, rows: list[dict], fetched: dict) -> int:
     """rows: ProgramListing rows; fetched: source_url -> (content_hash, fetched_at)."""
     cols = LISTING_COLUMNS + ["content_hash", "fetched_at", "seen_at"]
     data = [[r[c] for c in LISTING_COLUMNS] + list(fetched.get(r["source_url"], (None, now()))) + [now()] for r in rows]
-    if data:
-        sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "program_id")
-        con.executemany(f"insert into raw.acgme_listings ({', '.join(cols)}) values ({', '.join('?' * len(cols))}) "
-                        f"on conflict (program_id) do update set {sets}", data)
+    sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "program_id")
+    # one set-based statement: executemany costs ~6 ms a row in DuckDB (80 s at 13,000 programs)
+    insert_frame(con, f"insert into raw.acgme_listings ({', '.join(cols)}) select * from {{rows}} "
+                      f"on conflict (program_id) do update set {sets}", data, cols)
     return len(data)
 
 
@@ -175,4 +175,4 @@ def record_extractions(con, items: list[tuple[str, str, str, ProgramFacts, list[
 def mark_listings_seen(con, program_ids: list[str]) -> None:
     """Unchanged detail pages (304) still prove the program is listed today."""
     if program_ids:
-        con.executemany("update raw.acgme_listings set seen_at = ? where program_id = ?", [(now(), p) for p in program_ids])
+        con.execute("update raw.acgme_listings set seen_at = ? where program_id in (select unnest(?))", [now(), list(program_ids)])
