@@ -88,8 +88,12 @@ def _item(code: str, a: str = "null", b: str = "null", fact: str | None = None) 
 _EVIDENCE_COLUMNS = ", ".join(_ev(f) for f in FIELDS)
 
 
-def _judged_sql(p: ScoringParams, applicants: str) -> str:
-    """Pairs, visa routes, gates and asks for the applicants of `applicants` (a relation)."""
+def _judged_sql(p: ScoringParams, applicants: str, only: str | None = None) -> str:
+    """Pairs, visa routes, gates and asks for the applicants of `applicants` (a relation); with `only`
+    (a relation of applicant_id, program_id, specialty_name), just those pairs, joined before any
+    evidence column is built, so explaining 0.8 M shown pairs never materialises 27 M wide ones."""
+    only_join = (f"join {only} o on o.applicant_id = t.applicant_id and o.program_id = f.program_id "
+                 f"and o.specialty_name = t.specialty_name") if only else ""
     return f"""
 with applicants as (
     select * from {applicants}
@@ -115,6 +119,7 @@ pairs as (
     from targets t
     join applicants a using (applicant_id)
     join marts.fct_program_img_features f on f.specialty_code = t.specialty_code
+    {only_join}
     join marts.dim_programs d on d.program_id = f.program_id
     join marts.dim_specialties s on s.specialty_code = t.specialty_code
     join marts.fct_program_img_friendliness i on i.program_id = f.program_id
@@ -204,10 +209,66 @@ select applicant_id, program_id, specialty_name, preference, specialty_chance, c
     case when len(gates) > 0 then 'excluded' when len(asks) > 0 then 'ask_first' else 'listed' end as outcome,
     len(gates) > 0 as gated,
     list_transform(gates, lambda x: x.code) as gate_reasons,
-    gates, asks,
+    asks,
     now() as scored_at
 from chanced
 """
+
+
+# What a pair's score, list entry and explanation read, and nothing that moves by itself each night
+# (check times, listing times): a refresh that changed none of it changes no applicant's input hash.
+_PROGRAM_INPUTS = ", ".join(["d.program_name", "d.state", "d.city", "d.program_email", "d.website"]
+                            + [f"d.{f}_{k}" for f in FIELDS for k in ("evidence", "source_url", "fetched_at", "confidence")])
+
+INPUTS_SQL = f"""
+with programs as (
+    select f.specialty_code,
+           md5(string_agg(concat_ws('|', f::varchar, i::varchar, {_PROGRAM_INPUTS}), '#' order by f.program_id)) as h
+    from marts.fct_program_img_features f
+    join marts.dim_programs d using (program_id)
+    join marts.fct_program_img_friendliness i using (program_id)
+    group by f.specialty_code
+),
+specialties as (
+    select s.specialty_name, md5(s::varchar || coalesce(p.h, '')) as h
+    from marts.dim_specialties s left join programs p using (specialty_code)
+),
+targets as (
+    select a.applicant_id, string_agg(coalesce(s.h, t.name), ',' order by t.name) as h
+    from app.applicants a, unnest(a.target_specialties) t(name)
+    left join specialties s on s.specialty_name = t.name
+    group by a.applicant_id
+)
+select a.applicant_id, md5(a::varchar || $params || coalesce(t.h, '')) as input_hash
+from app.applicants a left join targets t using (applicant_id)
+"""
+
+
+def changed_inputs(con, params: ScoringParams) -> list[str]:
+    """Applicants whose profile, target specialties' programs or model parameters changed since they
+    were last scored (or who were never scored): the only ones a nightly run rescores."""
+    ensure_schema(con)
+    con.execute(f"create or replace temp table _inputs as {INPUTS_SQL}", {"params": repr(params)})
+    return [r[0] for r in con.execute("""
+        select i.applicant_id from _inputs i left join app.score_inputs s using (applicant_id)
+        where s.input_hash is distinct from i.input_hash order by 1""").fetchall()]
+
+
+def mark_scored(con, applicant_ids: list[str]) -> None:
+    """Records the input hashes of `_inputs` (changed_inputs) for the applicants just scored."""
+    con.execute("""insert or replace into app.score_inputs
+                   select applicant_id, input_hash, now(), null from _inputs where applicant_id in (select unnest(?))""",
+                [applicant_ids])
+
+
+def lists_due(con) -> list[str]:
+    """Applicants scored since their list was last built."""
+    return [r[0] for r in con.execute("select applicant_id from app.score_inputs where listed_hash is distinct from input_hash "
+                                      "and applicant_id in (select applicant_id from app.applicants) order by 1").fetchall()]
+
+
+def mark_listed(con, applicant_ids: list[str]) -> None:
+    con.execute("update app.score_inputs set listed_hash = input_hash where applicant_id in (select unnest(?))", [applicant_ids])
 
 
 def _applicant_relation(applicant_ids: list[str] | None) -> str:
@@ -223,7 +284,7 @@ def score(con, params: ScoringParams, applicant_ids: list[str] | None = None, pr
     params_ = {"ids": applicant_ids} if applicant_ids is not None else {}
     where = "" if applicant_ids is None else "where applicant_id in (select unnest($ids))"
     cols = ("applicant_id, program_id, specialty_name, preference, specialty_chance, chance, chance_low, chance_high, "
-            "score, tier, outcome, gated, gate_reasons, gates, asks, scored_at")
+            "score, tier, outcome, gated, gate_reasons, asks, scored_at")
     with transaction(con):
         con.execute(f"delete from app.program_scores {where}", params_)
         con.execute(f"insert into app.program_scores ({cols}) {_scores_sql(params, _applicant_relation(applicant_ids))}", params_)
@@ -290,7 +351,7 @@ final as (
         row_number() over (partition by c.applicant_id, c.specialty_name
                            order by case c.outcome when 'listed' then 0 when 'ask_first' then 1 else 2 end, c.chance desc, c.program_id) as list_rank,
         c.program_id, d.program_name, d.state, c.tier, c.score, c.chance, c.recommended_applications, c.specialty_chance,
-        c.outcome as status, c.gates, c.asks, c.chance_low, c.chance_high, d.program_email, d.website, d.city
+        c.outcome as status, c.asks, c.chance_low, c.chance_high, d.program_email, d.website, d.city
     from chosen c join marts.dim_programs d using (program_id)
 )
 select * from final
@@ -298,10 +359,12 @@ select * from final
 
 
 def _explain_sql(p: ScoringParams) -> str:
-    """Reasons with their evidence, only for the listed and ask-first programs of new list versions."""
-    return _judged_sql(p, "(select * from app.applicants where applicant_id in (select applicant_id from _candidate))") + f"""
-select j.applicant_id, j.program_id,
-    list_filter([
+    """Reasons and exclusions with their evidence, only for the programs a list shows (the persisted
+    pairs keep codes and numbers)."""
+    return _judged_sql(p, "(select * from app.applicants where applicant_id in (select applicant_id from _candidate))",
+                       only="(select applicant_id, program_id, specialty_name from _candidate)") + f"""
+select j.applicant_id, j.program_id, j.gates,
+    case when len(j.gates) > 0 then [] else list_filter([
         case when visa_need in ('j1', 'either') and j1_route = 'open' then {_item('visa_open_j1', fact='sponsors_j1')} end,
         case when visa_need in ('h1b', 'either') and h1b_route = 'open' then {_item('visa_open_h1b', "case when step3_passed then 'passed' else strftime(step3_expected_date, '%B %Y') end", "strftime(h1b_step3_by, '%-d %B %Y')", 'sponsors_h1b')} end,
         case when step2ck_min is not null and step2ck_score >= step2ck_min then {_item('step2_above', 'step2ck_score - step2ck_min', 'step2ck_min', 'step2ck_min')} end,
@@ -316,9 +379,8 @@ select j.applicant_id, j.program_id,
         case when list_contains(preferred_states, state) then {_item('pref_state', 'state')}
              when list_contains(preferred_regions, census_region) then {_item('pref_region', 'census_region')} end,
         {_item('index', 'round(img_friendliness_index)::integer', 'index_known_weight')}
-    ], lambda x: x is not null) as items
+    ], lambda x: x is not null) end as items
 from judged j
-semi join _candidate c on c.applicant_id = j.applicant_id and c.program_id = j.program_id and c.status <> 'excluded'
 """
 
 
@@ -366,7 +428,7 @@ def build_lists(con, applicant_ids: list[str] | None = None, params: ScoringPara
                 asks, chance_low, chance_high, program_email, website, city)
             select c.applicant_id, n.list_version, c.specialty_name, c.preference, c.list_rank, c.program_id, c.program_name,
                    c.state, c.tier, c.score, c.chance, c.recommended_applications, c.specialty_chance, c.status,
-                   coalesce(e.items, []), c.gates, c.asks, c.chance_low, c.chance_high, c.program_email, c.website, c.city
+                   coalesce(e.items, []), coalesce(e.gates, []), c.asks, c.chance_low, c.chance_high, c.program_email, c.website, c.city
             from _candidate c join _new_versions n using (applicant_id)
             left join _explained e on e.applicant_id = c.applicant_id and e.program_id = c.program_id""")
         new = con.execute("select applicant_id from _new_versions order by 1").fetchall()

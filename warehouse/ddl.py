@@ -85,7 +85,7 @@ create schema if not exists app;
 create table if not exists app.program_scores (
     applicant_id varchar, program_id varchar, specialty_name varchar, preference integer,
     specialty_chance double, chance double, chance_low double, chance_high double, score double, tier varchar,
-    outcome varchar, gated boolean, gate_reasons varchar[], gates {ITEM}[], asks varchar[], scored_at timestamptz);
+    outcome varchar, gated boolean, gate_reasons varchar[], asks varchar[], scored_at timestamptz);
 create table if not exists app.list_versions (
     applicant_id varchar, list_version integer, list_hash varchar, created_at timestamptz, entries integer,
     primary key (applicant_id, list_version));
@@ -94,6 +94,8 @@ create table if not exists app.ranked_lists (
     program_id varchar, program_name varchar, state varchar, tier varchar, score double, chance double,
     confidence double, reasons varchar[], ask_program varchar[], recommended_applications integer,
     specialty_chance double);
+create table if not exists app.score_inputs (
+    applicant_id varchar primary key, input_hash varchar, scored_at timestamptz, listed_hash varchar);
 create table if not exists app.applicant_openers (
     applicant_id varchar, change varchar, programs_opened integer, computed_at timestamptz,
     primary key (applicant_id, change));
@@ -124,7 +126,8 @@ def ensure_scoring(con) -> None:
     ensure_app(con)
     cols = {r[0] for r in con.execute("select column_name from information_schema.columns "
                                       "where table_schema = 'app' and table_name = 'program_scores'").fetchall()}
-    if cols and "outcome" not in cols:
+    if cols and ("outcome" not in cols or "gates" in cols):
+        # derived, recomputed every run: an older shape (wide rows with evidence) is dropped, not migrated
         con.execute("drop table app.program_scores")
     con.execute(SCORING_DDL)
     for name, kind in RANKED_LIST_COLUMNS.items():

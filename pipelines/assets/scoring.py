@@ -13,7 +13,8 @@ from pipelines.resources import ApplicantsResource, WarehouseResource
 
 
 class ApplicantSelection(dg.Config):
-    """Everyone by default; the intake sensor sets everyone=False and names new or changed profiles."""
+    """Everyone whose scoring inputs changed by default; the intake sensor sets everyone=False and
+    names new or changed profiles, which are scored whatever their hash says."""
 
     everyone: bool = True
     applicant_ids: list[str] = []
@@ -48,9 +49,16 @@ def applicants(context: dg.AssetExecutionContext, applicants_cfg: ApplicantsReso
                       "pooled-variance specialty chance with its range, tier; and what would open the most programs. "
                       "See docs/scoring.md.")
 def program_scores(context: dg.AssetExecutionContext, config: ApplicantSelection, warehouse: WarehouseResource):
+    params = scoring.ScoringParams.for_today()
     with warehouse.connect() as con, progress_bar("scoring passes", total=1 + len(scoring.OPENERS)) as bar:
-        counts = scoring.score(con, scoring.ScoringParams.for_today(), _ids(config), progress=bar)
+        changed = scoring.changed_inputs(con, params)
+        # everyone: whoever's inputs changed (profile, their specialties' programs, the model); named: those
+        ids = changed if config.everyone else list(config.applicant_ids)
+        counts = scoring.score(con, params, ids, progress=bar)
+        scoring.mark_scored(con, ids)
+        total = con.execute("select count(*) from app.applicants").fetchone()[0]
     return dg.MaterializeResult(metadata={"applicants_scored": counts["applicants"], "pairs": counts["pairs"],
+                                          "applicants_unchanged": total - len(ids),
                                           "excluded_pairs": counts.get("gated_pairs", 0),
                                           "ask_first_pairs": counts.get("ask_first_pairs", 0)})
 
@@ -61,6 +69,8 @@ def program_scores(context: dg.AssetExecutionContext, config: ApplicantSelection
                       "versioned rows; a new version only when the list changed.")
 def ranked_lists(context: dg.AssetExecutionContext, config: ApplicantSelection, warehouse: WarehouseResource):
     with warehouse.connect() as con:
-        counts = scoring.build_lists(con, _ids(config))
+        due = scoring.lists_due(con)  # scored since their list was last built; nobody else can have changed
+        counts = scoring.build_lists(con, due)
+        scoring.mark_listed(con, due)
         rows = con.execute("select count(*) from app.ranked_lists").fetchone()[0]
     return dg.MaterializeResult(metadata={"new_list_versions": counts["new_list_versions"], "dagster/row_count": rows})
