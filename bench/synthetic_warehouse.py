@@ -38,8 +38,9 @@ def load_truth(con, web: SampleWeb, base: str = "http://127.0.0.1:8765") -> None
                 residents.append((p.program_id, url, h, i, school))
             extractions.append((url, h, p.program_id, len(pg.truth()), None, None, None, now))
     cols = archive.LISTING_COLUMNS + ["content_hash", "fetched_at", "seen_at"]
-    archive.insert_frame(con, "insert into raw.acgme_listings select * from {rows}", listings, cols)
-    archive.insert_frame(con, "insert into raw.pages select * from {rows}", pages,
+    archive.insert_frame(con, f"insert into raw.acgme_listings ({', '.join(cols)}) select * from {{rows}}", listings, cols)
+    archive.insert_frame(con, "insert into raw.pages (url, program_id, source, depth, final_url, status, content_hash, etag, "
+                              "last_modified, fetched_at, checked_at, last_error) select * from {rows}", pages,
                          ["url", "program_id", "source", "depth", "final_url", "status", "content_hash", "etag",
                           "last_modified", "fetched_at", "checked_at", "last_error"])
     archive.insert_frame(con, "insert into raw.program_facts select * from {rows}", facts,

@@ -8,6 +8,7 @@ mail clients that hide images. No plotting library: a few rectangles need none.
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
 import zlib
 
 WIDTH, HEIGHT = 360, 84
@@ -29,6 +30,7 @@ def _png(pixels: list[bytearray]) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
+@lru_cache(maxsize=4096)  # one picture per score and specialty, however many applicants share them
 def step2ck_picture(score: int | None, matched: tuple, not_matched: tuple) -> bytes | None:
     """matched / not_matched: (q1, median, q3). None when NRMP suppressed the figures."""
     if any(v is None for v in (*matched, *not_matched)):

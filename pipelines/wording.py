@@ -5,6 +5,7 @@ Fact names never reach an applicant: labels, questions and values come from the 
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote
 
 from scrapers.facts.catalogue import BY_NAME, VALUE_WORDS
@@ -97,10 +98,19 @@ def mailto(address: str | None, program_name: str, facts: list[str], sample: boo
     """A ready-to-send email to the program: subject and body with the questions its pages leave open."""
     if not address:
         return None
-    subject = f"Question from an applicant: {program_name}" + (" [SAMPLE]" if sample else "")
-    body = ("Dear Program Coordinator,\n\nBefore applying through ERAS I would be grateful for answers to:\n"
-            + "\n".join(f"- {question(f)}" for f in facts) + "\n\nThank you.")
-    return f"mailto:{address}?subject={quote(subject)}&body={quote(body)}"
+    return f"mailto:{address}?subject={_subject(program_name, sample)}&body={_body(tuple(facts))}"
+
+
+# a list shows hundreds of programs and the same few question sets: each is URL-quoted once
+@lru_cache(maxsize=65536)
+def _subject(program_name: str, sample: bool) -> str:
+    return quote(f"Question from an applicant: {program_name}" + (" [SAMPLE]" if sample else ""))
+
+
+@lru_cache(maxsize=4096)
+def _body(facts: tuple) -> str:
+    return quote("Dear Program Coordinator,\n\nBefore applying through ERAS I would be grateful for answers to:\n"
+                 + "\n".join(f"- {question(f)}" for f in facts) + "\n\nThank you.")
 
 
 def opener(change: str, n: int) -> str:
