@@ -6,9 +6,10 @@ Prints wall time and peak memory of each. Usage: python bench/bench_full_refresh
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import logging
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -35,6 +36,60 @@ def main():
     print(f"warehouse: {tmp / 'smartpick.duckdb'} ({(tmp / 'smartpick.duckdb').stat().st_size / 1e6:,.0f} MB)")
 
 
+class RssSampler:
+    """Resident memory of this process every 0.1 s: the per-step peaks come from these samples."""
+
+    def __init__(self):
+        import threading
+
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            with open("/proc/self/status") as f:
+                kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+            self.samples.append((time.time(), kb / 1024))
+            self._stop.wait(0.1)
+
+    def peak(self, t0: float, t1: float) -> float:
+        return max((mb for t, mb in self.samples if t0 <= t <= t1), default=0.0)
+
+    def stop(self):
+        self._stop.set()
+
+
+COUNTS = ("listings_parsed", "details_due", "pages_fetched", "new_or_changed", "unchanged", "pages_parsed", "sent",
+          "applicants_scored", "pairs", "new_list_versions", "reports_written", "report_rows")
+
+
+def step_table(instance, run_id: str, sampler: RssSampler) -> list[tuple]:
+    """(step, seconds, peak RSS MB, rows, counts) per step, in the order they ran."""
+    starts, rows = {}, []
+    for record in instance.all_logs(run_id):
+        ev = record.dagster_event
+        if ev is None or not record.step_key:
+            continue
+        if ev.event_type_value == "STEP_START":
+            starts[record.step_key] = record.timestamp
+        elif ev.event_type_value == "STEP_SUCCESS" or ev.event_type_value == "STEP_FAILURE":
+            t0 = starts.get(record.step_key, record.timestamp)
+            rows.append([record.step_key, record.timestamp - t0, sampler.peak(t0, record.timestamp), None, {}])
+        elif ev.event_type_value == "ASSET_MATERIALIZATION":
+            meta = ev.event_specific_data.materialization.metadata
+            starts.setdefault("_meta", {})
+            entry = starts["_meta"].setdefault(record.step_key, [None, {}])
+            if "dagster/row_count" in meta:
+                entry[0] = (entry[0] or 0) + meta["dagster/row_count"].value
+            entry[1].update({k: v.value for k, v in meta.items() if k in COUNTS})
+    for r in rows:
+        count, counts = starts.get("_meta", {}).get(r[0], [None, {}])
+        r[3], r[4] = count, counts
+    return rows
+
+
 def run_twice(tmp: Path, base: str, intake: Path) -> None:
     os.environ.update({"SMARTPICK_ACGME_BASE_URL": base, "SMARTPICK_DUCKDB": str(tmp / "smartpick.duckdb"),
                        "SMARTPICK_INTAKE_DIR": str(intake), "SMARTPICK_OUTPUTS_DIR": str(tmp / "outputs"),
@@ -45,29 +100,26 @@ def run_twice(tmp: Path, base: str, intake: Path) -> None:
 
     from pipelines.definitions import build_definitions
 
+    sampler = RssSampler()
     for label in ("first refresh", "second refresh, nothing changed"):
         defs = build_definitions()
-        t0 = time.perf_counter()
-        result = defs.resolve_job_def("nightly_refresh").execute_in_process(instance=dg.DagsterInstance.get(),
-                                                                             raise_on_error=False)
-        secs = time.perf_counter() - t0
-        meta = {}
-        for e in result.get_asset_materialization_events():
-            m = e.event_specific_data.materialization
-            meta[m.asset_key.to_user_string()] = {k: v.value for k, v in m.metadata.items()
-                                                  if k in ("listings_parsed", "listings_unchanged", "pages_fetched",
-                                                           "new_or_changed", "unchanged", "pages_parsed", "sent",
-                                                           "pairs", "new_list_versions")}
-        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{label}: {'ok' if result.success else 'FAILED'} in {secs / 60:.1f} min; "
-              f"peak RSS of the Dagster process so far {own:,.0f} MB")
-        steps = {e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.all_events
-                 if e.event_type_value == "STEP_SUCCESS" and "_expectations" not in e.step_key}
-        print("    steps: " + ", ".join(f"{k} {v:.0f}s" for k, v in steps.items() if v >= 1))
-        for key in ("raw/acgme_listings", "raw/pages", "raw/program_facts", "app/program_scores",
-                    "app/ranked_lists", "outputs/email_deliveries"):
-            print(f"    {key}: {meta.get(key)}")
+        instance = dg.DagsterInstance.get()
+        t0 = time.time()
+        with open(tmp / "run.log", "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            for h in logging.getLogger().handlers + logging.getLogger("dagster").handlers:
+                if isinstance(h, logging.StreamHandler):
+                    h.setStream(log)
+            result = defs.resolve_job_def("nightly_refresh").execute_in_process(instance=instance, raise_on_error=False)
+        secs = time.time() - t0
+        print(f"{label}: {'ok' if result.success else 'FAILED'} in {secs / 60:.1f} min, peak RSS {sampler.peak(t0, time.time()):,.0f} MB")
+        print(f"    {'step':58} {'seconds':>8} {'peak MB':>8} {'rows':>10}  counts")
+        for step, took, peak, rows, counts in step_table(instance, result.run_id, sampler):
+            if took < 0.5 and not counts:
+                continue
+            shown = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in counts.items())
+            print(f"    {step:58} {took:8.1f} {peak:8,.0f} {rows if rows is not None else '':>10}  {shown}")
         sys.stdout.flush()
+    sampler.stop()
 
 
 if __name__ == "__main__":

@@ -220,17 +220,30 @@ from chanced
 _PROGRAM_INPUTS = ", ".join(["d.program_name", "d.state", "d.city", "d.program_email", "d.website"]
                             + [f"d.{f}_{k}" for f in FIELDS for k in ("evidence", "source_url", "fetched_at", "confidence")])
 
-INPUTS_SQL = f"""
+def _row_text(con, table: str, alias: str) -> str:
+    """A row as text for hashing, doubles rounded: DuckDB sums in parallel, so an average can differ
+    in its last bits from one build to the next while nothing it averages changed."""
+    schema, name = table.split(".")
+    cols = con.execute("select column_name, data_type from information_schema.columns where table_schema = ? "
+                       "and table_name = ? order by ordinal_position", [schema, name]).fetchall()
+    parts = [f"round({alias}.{c}, 9)::varchar" if t in ("DOUBLE", "FLOAT", "REAL") else f"{alias}.{c}::varchar" for c, t in cols]
+    return f"concat_ws('|', {', '.join(parts)})"
+
+
+def _inputs_sql(con) -> str:
+    return f"""
 with programs as (
     select f.specialty_code,
-           md5(string_agg(concat_ws('|', f::varchar, i::varchar, {_PROGRAM_INPUTS}), '#' order by f.program_id)) as h
+           md5(string_agg(concat_ws('|', {_row_text(con, 'marts.fct_program_img_features', 'f')},
+                                    {_row_text(con, 'marts.fct_program_img_friendliness', 'i')}, {_PROGRAM_INPUTS}),
+                          '#' order by f.program_id)) as h
     from marts.fct_program_img_features f
     join marts.dim_programs d using (program_id)
     join marts.fct_program_img_friendliness i using (program_id)
     group by f.specialty_code
 ),
 specialties as (
-    select s.specialty_name, md5(s::varchar || coalesce(p.h, '')) as h
+    select s.specialty_name, md5({_row_text(con, 'marts.dim_specialties', 's')} || coalesce(p.h, '')) as h
     from marts.dim_specialties s left join programs p using (specialty_code)
 ),
 targets as (
@@ -248,7 +261,7 @@ def changed_inputs(con, params: ScoringParams) -> list[str]:
     """Applicants whose profile, target specialties' programs or model parameters changed since they
     were last scored (or who were never scored): the only ones a nightly run rescores."""
     ensure_schema(con)
-    con.execute(f"create or replace temp table _inputs as {INPUTS_SQL}", {"params": repr(params)})
+    con.execute(f"create or replace temp table _inputs as {_inputs_sql(con)}", {"params": repr(params)})
     return [r[0] for r in con.execute("""
         select i.applicant_id from _inputs i left join app.score_inputs s using (applicant_id)
         where s.input_hash is distinct from i.input_hash order by 1""").fetchall()]
