@@ -37,6 +37,8 @@ dev: setup
 bench: setup
 	$(VENV)/bin/python bench/score_extraction.py
 	$(VENV)/bin/python bench/bench_extract_crawl.py
+	$(VENV)/bin/python bench/bench_crawl_pacing.py
+	$(VENV)/bin/python bench/bench_acgme_rolling.py
 
 clean:
 	rm -rf .tools $(VENV) outputs data dbt_project/target

@@ -71,3 +71,23 @@ def test_a_new_order_alone_sends_nothing_and_a_fact_change_sends_one_email(tmp_p
     assert "https://example.org/1400500000/apply" in text
     assert "sponsors_j1" not in text  # no field names reach the applicant
     assert refresh(con, aid, smtp_sink.port).sent == 0
+
+
+def test_a_long_ask_first_list_is_cut_in_the_email_and_whole_in_the_attachment_and_report(tmp_path, smtp_sink):
+    from pipelines.publishing import write_reports
+
+    con = archive.connect(tmp_path / "w.duckdb")
+    silent = {k: v for k, v in BASE.items() if k != "accepts_imgs"}  # no page says whether IMGs are taken
+    build(con, [{**silent, "sponsors_j1": True, "program_name": f"Quiet Program {i:02d} (SAMPLE)"} for i in range(30)])
+    aid = applicant(tmp_path, con, visa_need="j1")
+    assert refresh(con, aid, smtp_sink.port).sent == 1
+    msg = smtp_sink.parsed()[0]
+    html = msg.get_body(("html",)).get_content()
+    text = msg.get_body(("plain",)).get_content()
+    attached = next(p for p in msg.iter_attachments() if p.get_filename().endswith(".csv")).get_content()
+    assert "Ask first (30)" in html and html.count("Email these questions to the program") == 25
+    assert "and 5 more to ask first" in html and "and 5 more to ask first" in text
+    assert sum("Quiet Program" in line for line in attached.splitlines()) == 30
+    write_reports(con, tmp_path / "out", [aid])
+    report = (tmp_path / "out" / "reports" / aid / "list-v1.html").read_text()
+    assert report.count("Email these questions to the program") == 30 and "more to ask first" not in report
