@@ -71,35 +71,39 @@ def _auc(m_mean, m_sd, n_mean, n_sd) -> float | None:
     return 0.5 * (1 + math.erf((m_mean - n_mean) / math.sqrt(m_sd ** 2 + n_sd ** 2) / math.sqrt(2)))
 
 
-def _specialties(con, applicant_id: str, score) -> dict:
+def _specialties_many(con, applicant_ids: list[str]) -> dict[str, dict]:
+    """Per applicant, their target specialties with the chance at their score: one query for all."""
     try:
         rows = con.execute("""
-            select t.specialty_name, t.preference, s.img_match_rate, s.step2ck_informative,
+            select t.applicant_id, t.step2ck_score, t.specialty_name, t.preference, s.img_match_rate, s.step2ck_informative,
                    s.step2ck_matched_mean, s.step2ck_matched_sd, s.step2ck_not_matched_mean, s.step2ck_not_matched_sd,
                    s.step2ck_matched_q1, s.step2ck_matched_median, s.step2ck_matched_q3,
                    s.step2ck_not_matched_q1, s.step2ck_not_matched_median, s.step2ck_not_matched_q3,
-                   smartpick_chance($score, s.img_match_rate, s.step2ck_matched_mean, s.step2ck_not_matched_mean, s.step2ck_pooled_sd),
-                   smartpick_chance_bound($score, s.img_match_rate, s.img_matched + s.img_not_matched, s.step2ck_matched_mean,
+                   smartpick_chance(t.step2ck_score, s.img_match_rate, s.step2ck_matched_mean, s.step2ck_not_matched_mean, s.step2ck_pooled_sd),
+                   smartpick_chance_bound(t.step2ck_score, s.img_match_rate, s.img_matched + s.img_not_matched, s.step2ck_matched_mean,
                        s.step2ck_not_matched_mean, s.step2ck_pooled_sd, s.step2ck_matched_n, s.step2ck_not_matched_n, -1.96),
-                   smartpick_chance_bound($score, s.img_match_rate, s.img_matched + s.img_not_matched, s.step2ck_matched_mean,
+                   smartpick_chance_bound(t.step2ck_score, s.img_match_rate, s.img_matched + s.img_not_matched, s.step2ck_matched_mean,
                        s.step2ck_not_matched_mean, s.step2ck_pooled_sd, s.step2ck_matched_n, s.step2ck_not_matched_n, 1.96),
                    s.programs_in_warehouse
-            from (select unnest(target_specialties) as specialty_name, generate_subscripts(target_specialties, 1) as preference
-                  from app.applicants where applicant_id = $aid) t
-            left join marts.dim_specialties s using (specialty_name)""", {"aid": applicant_id, "score": score}).fetchall()
+            from (select applicant_id, step2ck_score, unnest(target_specialties) as specialty_name,
+                         generate_subscripts(target_specialties, 1) as preference
+                  from app.applicants where applicant_id in (select unnest($ids))) t
+            left join marts.dim_specialties s using (specialty_name)""", {"ids": list(applicant_ids)}).fetchall()
     except duckdb.CatalogException:  # marts not built yet
         return {}
-    out = {}
-    for (name, pref, rate, informative, m_mean, m_sd, n_mean, n_sd, mq1, mmed, mq3, nq1, nmed, nq3, chance, low, high, n_programs) in rows:
+    out: dict[str, dict] = {}
+    for (aid, score, name, pref, rate, informative, m_mean, m_sd, n_mean, n_sd, mq1, mmed, mq3, nq1, nmed, nq3,
+         chance, low, high, n_programs) in rows:
         matched, not_matched = (mq1, mmed, mq3), (nq1, nmed, nq3)
         png = picture.step2ck_picture(score, matched, not_matched)
-        out[name] = {"name": name, "preference": pref, "has_figures": rate is not None,
-                     "chance_pct": None if chance is None else round(100 * chance),
-                     "low_pct": None if low is None else round(100 * low), "high_pct": None if high is None else round(100 * high),
-                     "rate_pct": None if rate is None else round(100 * rate), "informative": bool(informative),
-                     "auc": _auc(m_mean, m_sd, n_mean, n_sd), "picture": png, "cid": f"step2ck-{pref}",
-                     "caption": picture.caption(score, matched, not_matched, name) if png else "",
-                     "programs_in_warehouse": n_programs or 0}
+        out.setdefault(aid, {})[name] = {
+            "name": name, "preference": pref, "has_figures": rate is not None,
+            "chance_pct": None if chance is None else round(100 * chance),
+            "low_pct": None if low is None else round(100 * low), "high_pct": None if high is None else round(100 * high),
+            "rate_pct": None if rate is None else round(100 * rate), "informative": bool(informative),
+            "auc": _auc(m_mean, m_sd, n_mean, n_sd), "picture": png, "cid": f"step2ck-{pref}",
+            "caption": picture.caption(score, matched, not_matched, name) if png else "",
+            "programs_in_warehouse": n_programs or 0}
     return out
 
 
@@ -108,15 +112,35 @@ def _evidence(item) -> dict:
 
 
 def list_context(con, applicant_id: str, version: int) -> dict:
-    a = con.execute("select name, email, is_sample, step2ck_score, visa_need from app.applicants where applicant_id = ?",
-                    [applicant_id]).fetchone()
-    rows = con.execute("""
-        select specialty_name, preference, list_rank, coalesce(status, 'listed'), tier, program_id, program_name, state, city,
-               score, chance, chance_low, chance_high, items, gates, asks, program_email, website, reasons,
-               recommended_applications, specialty_chance
-        from app.ranked_lists where applicant_id = ? and list_version = ?
-        order by preference, list_rank""", [applicant_id, version]).fetchall()
-    specs = _specialties(con, applicant_id, a[3])
+    return list_contexts(con, [(applicant_id, version)])[applicant_id]
+
+
+def list_contexts(con, lists: list[tuple[str, int]]) -> dict[str, dict]:
+    """What a message or report shows, for many (applicant, list version) at once: four queries in all,
+    not four per applicant."""
+    ids = [aid for aid, _ in lists]
+    people = {r[0]: r[1:] for r in con.execute(
+        "select applicant_id, name, email, is_sample, step2ck_score, visa_need from app.applicants "
+        "where applicant_id in (select unnest(?))", [ids]).fetchall()}
+    rows_by: dict[str, list] = {aid: [] for aid in ids}
+    for r in con.execute("""
+            select l.applicant_id, specialty_name, preference, list_rank, coalesce(status, 'listed'), tier, program_id, program_name,
+                   state, city, score, chance, chance_low, chance_high, items, gates, asks, program_email, website, reasons,
+                   recommended_applications, specialty_chance
+            from app.ranked_lists l join (select unnest(?) as applicant_id, unnest(?) as list_version) w using (applicant_id, list_version)
+            order by l.applicant_id, preference, list_rank""", [ids, [v for _, v in lists]]).fetchall():
+        rows_by[r[0]].append(r[1:])
+    specs_by = _specialties_many(con, ids)
+    openers_by: dict[str, list] = {}
+    for aid, change, n in con.execute(
+            "select applicant_id, change, programs_opened from app.applicant_openers where applicant_id in (select unnest(?)) "
+            "and programs_opened > 0 order by applicant_id, programs_opened desc, change", [ids]).fetchall():
+        openers_by.setdefault(aid, []).append((change, n))
+    return {aid: _context(aid, version, people[aid], rows_by[aid], specs_by.get(aid, {}), openers_by.get(aid, []))
+            for aid, version in lists}
+
+
+def _context(applicant_id: str, version: int, a, rows: list, specs: dict, openers: list) -> dict:
     sample = bool(a[2]) or any("(SAMPLE)" in (r[6] or "") for r in rows)
     for spec in specs.values():
         spec.update({"recommended": None, "tiers": {"safety": [], "target": [], "reach": []}, "ask": [], "excluded": {},
@@ -150,8 +174,6 @@ def list_context(con, applicant_id: str, version: int) -> dict:
             spec["listed_count"] += 1
     for spec in specs.values():
         spec["excluded_groups"] = sorted(spec.pop("excluded").values(), key=lambda g: -len(g["programs"]))
-    openers = con.execute("select change, programs_opened from app.applicant_openers where applicant_id = ? and programs_opened > 0 "
-                          "order by programs_opened desc, change", [applicant_id]).fetchall()
     return {"applicant_id": applicant_id, "name": one_line(a[0]), "email": a[1], "version": version, "sample": sample,
             "step2ck_score": a[3], "visa_need": a[4],
             "specialties": sorted(specs.values(), key=lambda s: s["preference"]),
@@ -190,22 +212,23 @@ def _data_uri(png: bytes | None) -> str | None:
     return "data:image/png;base64," + base64.b64encode(png).decode() if png else None
 
 
-def write_reports(con, outputs: Path, applicant_ids: list[str]) -> int:
+def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200) -> int:
+    latest = con.execute("select applicant_id, max(list_version) from app.list_versions where applicant_id in (select unnest(?)) "
+                         "group by 1 order by 1", [list(applicant_ids)]).fetchall()
+    # list versions never change once written: only missing files are made
+    todo = [(aid, v) for aid, v in latest
+            if not ((outputs / "reports" / aid / f"list-v{v}.csv").exists() and (outputs / "reports" / aid / f"list-v{v}.html").exists())]
     written = 0
-    for aid in applicant_ids:
-        version = con.execute("select max(list_version) from app.list_versions where applicant_id = ?", [aid]).fetchone()[0]
-        if version is None:
-            continue
-        folder = outputs / "reports" / aid
-        if (folder / f"list-v{version}.csv").exists() and (folder / f"list-v{version}.html").exists():
-            continue  # list versions never change once written
-        ctx = list_context(con, aid, version)
-        folder = private_dir(private_dir(outputs / "reports") / aid)
-        write_private(folder / f"list-v{version}.csv", list_csv(ctx))
-        images = {s["cid"]: _data_uri(s.get("picture")) for s in ctx["specialties"] if s.get("picture")}
-        html = TEMPLATES.get_template("email.html.j2").render(**ctx, changes=None, opt_out=None, images=images, report=True)
-        write_private(folder / f"list-v{version}.html", html.encode())
-        written += 1
+    for i in range(0, len(todo), chunk):
+        contexts = list_contexts(con, todo[i:i + chunk])
+        for aid, version in todo[i:i + chunk]:
+            ctx = contexts[aid]
+            folder = private_dir(private_dir(outputs / "reports") / aid)
+            write_private(folder / f"list-v{version}.csv", list_csv(ctx))
+            images = {s["cid"]: _data_uri(s.get("picture")) for s in ctx["specialties"] if s.get("picture")}
+            html = TEMPLATES.get_template("email.html.j2").render(**ctx, changes=None, opt_out=None, images=images, report=True)
+            write_private(folder / f"list-v{version}.html", html.encode())
+            written += 1
     return written
 
 
@@ -344,6 +367,24 @@ class DeliveryReport:
     skipped_erased: int = 0
 
 
+def _prepared(con, due: list, chunk: int = 200):
+    """(delivery id, applicant, version, previous sent (version, when) or None, context), read a chunk
+    of applicants at a time: a handful of queries per chunk instead of several per message."""
+    for i in range(0, len(due), chunk):
+        part = due[i:i + chunk]
+        contexts = list_contexts(con, [(aid, version) for _, aid, version, _ in part])
+        prev = {}
+        for aid, version, v, at in con.execute("""
+                select w.applicant_id, w.list_version, l.list_version, l.updated_at
+                from (select unnest(?) as applicant_id, unnest(?) as list_version) w
+                join app.delivery_ledger l on l.applicant_id = w.applicant_id and l.status = 'sent' and l.list_version < w.list_version
+                qualify row_number() over (partition by w.applicant_id, w.list_version order by l.list_version desc) = 1""",
+                [[d[1] for d in part], [d[2] for d in part]]).fetchall():
+            prev[(aid, version)] = (v, at)
+        for did, aid, version, _ in part:
+            yield did, aid, version, prev.get((aid, version)), contexts[aid]
+
+
 def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] | None = None, progress=None) -> DeliveryReport:
     ensure_ledger(con)
     report = DeliveryReport()
@@ -383,10 +424,7 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
         where l.status in ('pending', 'failed') and l.attempts < {MAX_ATTEMPTS} {flt}
         order by l.applicant_id""", prm).fetchall()
     try:
-        for did, aid, version, attempts in due:
-            prev = con.execute("select list_version, updated_at from app.delivery_ledger where applicant_id = ? and status = 'sent' "
-                               "and list_version < ? order by list_version desc limit 1", [aid, version]).fetchone()
-            ctx = list_context(con, aid, version)
+        for did, aid, version, prev, ctx in _prepared(con, due):
             msg_id = make_msgid(idstring=did, domain="smartpick.invalid")
             msg = build_message(ctx, changes_since(con, aid, version, prev[0] if prev else None, prev[1] if prev else None),
                                 from_addr, opt_out, msg_id)
