@@ -9,6 +9,7 @@ than recall: a wrong "no visa" costs an applicant a program, a null only sends t
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from scrapers import document
@@ -16,6 +17,9 @@ from scrapers.facts import CATALOGUE, FIELDS, Candidate, attempts, clinical, ecf
 from scrapers.residents import classify_school, parse_residents
 
 RULES = (visa, scores, attempts, graduation, clinical, ecfmg, imgs)
+# one scan tells whether any fact group could concern a unit: most units (navigation, headings, prose
+# about the city) match none, and skip the seven separate trigger scans
+ANY_TRIGGER = re.compile("|".join(f"(?:{rules.TRIGGER.pattern})" for rules in RULES), re.I)
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,8 @@ def resolve(cands: list[Candidate], url: str | None) -> tuple[dict, dict]:
 
 def read_document(doc: document.Document, url: str | None = None) -> ProgramFacts:
     cands: list[Candidate] = []
-    probes = [(unit, f"{unit.text} {unit.context}") for unit in doc.units if len(unit.text) <= 1500]
+    probes = [(unit, probe) for unit in doc.units if len(unit.text) <= 1500
+              for probe in (f"{unit.text} {unit.context}",) if ANY_TRIGGER.search(probe)]
     for rules in RULES:
         found = [c for unit, probe in probes if rules.TRIGGER.search(probe) for c in rules.read(unit, doc)]
         cands.extend(rules.finish(found) if hasattr(rules, "finish") else found)
