@@ -7,7 +7,6 @@ A send that fails for certain (SMTP refused, connection error) is `failed` and r
 """
 from __future__ import annotations
 
-import base64
 import csv
 import email.policy
 import io
@@ -24,7 +23,7 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from pipelines import picture, wording
+from pipelines import applicant_page, picture, wording
 import warehouse
 from scrapers.facts import FIELDS
 
@@ -136,8 +135,18 @@ def list_contexts(con, lists: list[tuple[str, int]]) -> dict[str, dict]:
             "select applicant_id, change, programs_opened from app.applicant_openers where applicant_id in (select unnest(?)) "
             "and programs_opened > 0 order by applicant_id, programs_opened desc, change", [ids]).fetchall():
         openers_by.setdefault(aid, []).append((change, n))
-    return {aid: _context(aid, version, people[aid], rows_by[aid], specs_by.get(aid, {}), openers_by.get(aid, []))
-            for aid, version in lists}
+    details = applicant_page.program_details(con, sorted({r[6] for rs in rows_by.values() for r in rs}))
+    out = {}
+    for aid, version in lists:
+        ctx = _context(aid, version, people[aid], rows_by[aid], specs_by.get(aid, {}), openers_by.get(aid, []))
+        ctx["details"] = {r[6]: details[r[6]] for r in rows_by[aid] if r[6] in details}
+        out[aid] = ctx
+    return out
+
+
+def page_html(ctx: dict) -> str:
+    """The applicant's own page for this list version (pipelines/applicant_page.py)."""
+    return applicant_page.render(TEMPLATES, ctx, ctx.get("details", {}))
 
 
 def _context(applicant_id: str, version: int, a, rows: list, specs: dict, openers: list) -> dict:
@@ -159,7 +168,7 @@ def _context(applicant_id: str, version: int, a, rows: list, specs: dict, opener
                  "reasons": ([{"text": wording.reason(i), **_evidence(i)} for i in items] if items is not None
                              else [{"text": r, "sentence": "", "url": None, "checked": None} for r in (legacy or [])]),
                  "gates": [{"text": wording.exclusion(g), "code": g["code"], **_evidence(g)} for g in (gates or [])],
-                 "questions": [wording.question(f) for f in (asks or [])],
+                 "questions": [wording.question(f) for f in (asks or [])], "asks_codes": list(asks or []),
                  "mailto": wording.mailto(email, pname, list(asks or []), sample) if asks else None}
         if status == "excluded":
             group = spec["excluded"].setdefault(entry["gates"][0]["code"] if entry["gates"] else "other",
@@ -208,10 +217,6 @@ def list_csv(ctx: dict) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def _data_uri(png: bytes | None) -> str | None:
-    return "data:image/png;base64," + base64.b64encode(png).decode() if png else None
-
-
 def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200) -> int:
     latest = con.execute("select applicant_id, max(list_version) from app.list_versions where applicant_id in (select unnest(?)) "
                          "group by 1 order by 1", [list(applicant_ids)]).fetchall()
@@ -225,9 +230,7 @@ def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200
             ctx = contexts[aid]
             folder = private_dir(private_dir(outputs / "reports") / aid)
             write_private(folder / f"list-v{version}.csv", list_csv(ctx))
-            images = {s["cid"]: _data_uri(s.get("picture")) for s in ctx["specialties"] if s.get("picture")}
-            html = TEMPLATES.get_template("email.html.j2").render(**ctx, changes=None, opt_out=None, images=images, report=True)
-            write_private(folder / f"list-v{version}.html", html.encode())
+            write_private(folder / f"list-v{version}.html", page_html(ctx).encode())
             written += 1
     return written
 
@@ -294,6 +297,8 @@ def build_message(ctx: dict, changes: dict | None, from_addr: str, opt_out: str,
     html_part = msg.get_payload()[1]
     for cid, png in pictures.items():
         html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}@smartpick.invalid>", filename=f"{cid}.png")
+    msg.add_attachment(page_html(ctx), subtype="html", disposition="attachment",
+                       filename=f"smartpick-list-v{ctx['version']}.html")  # the filterable page with every fact's evidence
     msg.add_attachment(list_csv(ctx), maintype="text", subtype="csv", filename=f"smartpick-list-v{ctx['version']}.csv")
     return msg
 

@@ -42,7 +42,8 @@ def test_lists_reports_and_emails_for_sample_applicants(published):
     assert query(db, "select count(*) from app.applicant_quarantine")[0][0] == 1  # the invalid CSV row
     for m in sink.parsed():
         assert "SAMPLE" in m["Subject"]
-        assert m.get_body(("html",)) is not None and len(list(m.iter_attachments())) == 1
+        assert m.get_body(("html",)) is not None
+        assert [a.get_filename() for a in m.iter_attachments()] == ["smartpick-list-v1.html", "smartpick-list-v1.csv"]
     aid = query(db, "select applicant_id from app.applicants order by 1 limit 1")[0][0]
     assert list((tmp / "outputs" / "reports" / aid).glob("list-v1.*"))
 

@@ -30,7 +30,7 @@ def test_messages_arrive_parse_and_carry_the_csv(tmp_path, smtp_sink):
         assert "SAMPLE DATA" in text and "SAMPLE DATA" in html
         assert "Harbor Medical Center" in text and "unsubscribe" in text
         attachments = [p for p in m.iter_attachments()]
-        assert len(attachments) == 1 and attachments[0].get_filename() == "smartpick-list-v1.csv"
+        assert [a.get_filename() for a in attachments] == ["smartpick-list-v1.html", "smartpick-list-v1.csv"]
         assert "1400100001" in attachments[0].get_content()
     # nothing changed: nothing is sent again
     again = deliver(con, SmtpMailer("127.0.0.1", smtp_sink.port), FROM, OPT_OUT)

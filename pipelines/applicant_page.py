@@ -1,0 +1,99 @@
+"""The applicant's own page: one self-contained HTML file per list version.
+
+Every program of the list in its outcome, as a plain table that works with scripting off, with a
+detail panel (`<details>`) holding every fact, the sentence it rests on, the page, the date checked,
+the confidence and any disagreement between pages, or, when the pages are silent, the question to
+send. A small inline script (no library, no network) adds filters, sorting, a URL fragment that keeps
+the view, and a CSV download of the rows shown. Written under outputs/reports/<applicant>/ and
+attached to the email.
+"""
+from __future__ import annotations
+
+import base64
+import json
+
+import duckdb
+
+from pipelines import wording
+from scrapers.facts import CATALOGUE
+
+VISA_FACTS = {"j1": ("sponsors_j1",), "h1b": ("sponsors_h1b", "requires_step3_for_h1b"),
+              "either": ("sponsors_j1", "sponsors_h1b", "requires_step3_for_h1b"), "none": ()}
+VISA_GATES = {"visa_j1_closed", "visa_h1b_closed", "visa_h1b_step3"}
+
+
+def program_details(con, program_ids: list[str]) -> dict[str, dict]:
+    """Per program: every catalogue fact in words with its evidence, plus the roster and size figures."""
+    cols = ", ".join(f"d.{s.name}, d.{s.name}_evidence, d.{s.name}_source_url, strftime(d.{s.name}_fetched_at, '%Y-%m-%d'), "
+                     f"d.{s.name}_confidence, d.{s.name}_has_conflict" for s in CATALOGUE)
+    try:
+        rows = con.execute(f"""
+            select d.program_id, d.census_region, d.approved_positions, f.img_share, f.residents_img,
+                   f.residents_img + f.residents_us_ca, f.roster_url, {cols}
+            from marts.dim_programs d left join marts.fct_program_img_features f using (program_id)
+            where d.program_id in (select unnest(?))""", [list(program_ids)]).fetchall()
+    except duckdb.Error:  # marts not built yet (or a test world without them)
+        return {}
+    out = {}
+    for r in rows:
+        pid, region, positions, share, img, counted, roster = r[:7]
+        facts = []
+        for i, spec in enumerate(CATALOGUE):
+            value, sentence, url, checked, confidence, conflict = r[7 + 6 * i: 13 + 6 * i]
+            facts.append({"name": spec.name, "label": spec.label, "known": value is not None,
+                          "text": spec.describe(value), "sentence": sentence, "url": url, "checked": checked,
+                          "confidence": confidence, "conflict": bool(conflict),
+                          "question": None if value is not None else spec.question})
+        out[pid] = {"region": region, "positions": positions,
+                    "img_share_pct": None if share is None else round(100 * share),
+                    "roster": f"{img} of {counted} residents listed trained outside the US/Canada" if share is not None else None,
+                    "roster_url": roster, "facts": facts}
+    return out
+
+
+def _visa_route(entry: dict, visa_need: str) -> str:
+    if visa_need in (None, "none"):
+        return "not needed"
+    if any(g["code"] in VISA_GATES for g in entry["gates"]):
+        return "closed"
+    if set(entry["asks_codes"]) & set(VISA_FACTS.get(visa_need, ())):
+        return "unknown"
+    return "open"
+
+
+def rows(ctx: dict, details: dict) -> list[dict]:
+    """One row per program of the list, every outcome, in list order."""
+    out = []
+    for spec in ctx["specialties"]:
+        entries = ([e for t in ("safety", "target", "reach") for e in spec["tiers"].get(t, [])] + spec["ask"]
+                   + [e for g in spec["excluded_groups"] for e in g["programs"]])
+        for e in entries:
+            d = details.get(e["program_id"], {})
+            facts = d.get("facts", [])
+            row = {**e, "specialty": spec["name"], "region": d.get("region") or "",
+                   "positions": d.get("positions"), "img_share_pct": d.get("img_share_pct"), "roster": d.get("roster"),
+                   "roster_url": d.get("roster_url"), "facts": facts,
+                   "unknown": sum(1 for f in facts if not f["known"]),
+                   "outcome": {"listed": "listed", "ask_first": "ask first", "excluded": "excluded"}[e["status"]]}
+            row["visa"] = _visa_route(row, ctx.get("visa_need"))
+            out.append(row)
+    return out
+
+
+def page_data(table: list[dict]) -> list[dict]:
+    """What the script filters on: short keys, no personal data beyond what the page already shows."""
+    return [{"i": i, "sp": r["specialty"], "st": r["state"] or "", "rg": r["region"], "oc": r["status"],
+             "ti": r["tier"] or "", "ch": r["chance_pct"], "vi": r["visa"], "un": r["unknown"], "im": r["img_share_pct"],
+             "po": r["positions"], "nm": r["program_name"], "ci": r["city"] or "", "id": r["program_id"],
+             "ex": "; ".join(g["text"] for g in r["gates"]), "as": " ".join(r["questions"])} for i, r in enumerate(table)]
+
+
+def render(templates, ctx: dict, details: dict) -> str:
+    table = rows(ctx, details)
+    images = {s["cid"]: "data:image/png;base64," + base64.b64encode(s["picture"]).decode()
+              for s in ctx["specialties"] if s.get("picture")}
+    data = json.dumps(page_data(table), separators=(",", ":")).replace("</", "<\\/")
+    states = sorted({r["state"] for r in table if r["state"]})
+    regions = sorted({r["region"] for r in table if r["region"]})
+    return templates.get_template("page.html.j2").render(**ctx, table=table, images=images, data=data, states=states,
+                                                         regions=regions, wording=wording)
