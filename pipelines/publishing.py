@@ -135,11 +135,11 @@ def list_contexts(con, lists: list[tuple[str, int]]) -> dict[str, dict]:
             "select applicant_id, change, programs_opened from app.applicant_openers where applicant_id in (select unnest(?)) "
             "and programs_opened > 0 order by applicant_id, programs_opened desc, change", [ids]).fetchall():
         openers_by.setdefault(aid, []).append((change, n))
-    details = applicant_page.program_details(con, sorted({r[6] for rs in rows_by.values() for r in rs}))
+    details = applicant_page.program_details(con, sorted({r[5] for rs in rows_by.values() for r in rs}))
     out = {}
     for aid, version in lists:
         ctx = _context(aid, version, people[aid], rows_by[aid], specs_by.get(aid, {}), openers_by.get(aid, []))
-        ctx["details"] = {r[6]: details[r[6]] for r in rows_by[aid] if r[6] in details}
+        ctx["details"] = {r[5]: details[r[5]] for r in rows_by[aid] if r[5] in details}
         out[aid] = ctx
     return out
 

@@ -35,7 +35,9 @@ def build(con, programs: list[dict], specialties: list[dict] | None = None) -> N
     con.execute("create or replace table marts.dim_programs (program_id varchar, program_name varchar, state varchar, "
                 "census_region varchar, program_email varchar, website varchar, city varchar, "
                 + ", ".join(f"{n}_evidence varchar, {n}_source_url varchar, {n}_fetched_at timestamptz, {n}_confidence varchar"
-                            for n, _ in fact_cols) + ")")
+                            for n, _ in fact_cols)
+                + ", approved_positions integer, "
+                + ", ".join(f"{n} {k}, {n}_has_conflict boolean" for n, k in fact_cols) + ")")
     con.execute("create or replace table marts.fct_program_img_friendliness (program_id varchar, img_friendliness_index double, "
                 "index_known_weight integer)")
     con.execute("create table if not exists marts.fct_program_policy_changes (change_id varchar, program_id varchar, "
@@ -59,9 +61,10 @@ def build(con, programs: list[dict], specialties: list[dict] | None = None) -> N
                    f"https://example.org/{pid}/apply" if known else None,
                    "2026-11-01 00:00:00+00" if known else None,
                    p.get(f"{n}_confidence", "stated") if known else None]
-        con.execute("insert into marts.dim_programs values (" + ", ".join("?" for _ in range(7 + 4 * len(fact_cols))) + ")",
+        values = [x for n, _ in fact_cols for x in (p.get(n), bool(p.get(f"{n}_conflict", False)))]
+        con.execute("insert into marts.dim_programs values (" + ", ".join("?" for _ in range(8 + 6 * len(fact_cols))) + ")",
                     [pid, name, p.get("state", "TX"), p.get("census_region", "South"), f"residency-{pid}@example.org",
-                     f"https://example.org/{pid}/", "Testville"] + ev)
+                     f"https://example.org/{pid}/", "Testville"] + ev + [p.get("approved_positions", 12)] + values)
         con.execute("insert into marts.fct_program_img_friendliness values (?, ?, ?)",
                     [pid, p.get("img_friendliness_index", 50), p.get("index_known_weight", 0)])
 

@@ -1,0 +1,203 @@
+"""The applicant's page in a real browser: Debian's chromium, headless, driven through chromium-driver.
+
+The page is opened from disk as an applicant opens the attachment; filters are checked against the
+warehouse, a detail panel against the evidence stored, and the page must make no network request.
+"""
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines import scoring
+from pipelines.publishing import write_reports
+from scrapers import archive
+from tests.scoring import mini_marts
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTEFACTS = ROOT / "outputs" / "test-artifacts"
+STATES = ["TX", "TX", "NY", "NY", "NY", "OH", "OH", "FL", "FL", "CA", "CA", "IL"]
+
+
+def _programs():
+    out = []
+    for i, state in enumerate(STATES):
+        p = {"state": state, "accepts_imgs": True if i % 3 else None, "sponsors_j1": i % 4 != 1,
+             "step2ck_min": 230 if i % 5 == 0 else None, "max_attempts": 2 if i % 2 else None,
+             "usce_required": False, "residents_img": 6 + i, "residents_us_ca": 10, "img_friendliness_index": 40 + 3 * i,
+             "index_known_weight": 60, "program_name": f"Browser Test Program {i:02d} (SAMPLE)"}
+        if i == 3:
+            p["sponsors_j1_evidence"] = "Our program welcomes physicians on J-1 exchange visitor visas (sample wording)."
+        out.append(p)
+    return out
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("page")
+    con = archive.connect(tmp / "w.duckdb")
+    mini_marts.build(con, _programs())
+    con.execute("update marts.dim_programs set census_region = case state when 'NY' then 'Northeast' when 'CA' then 'West' "
+                "when 'OH' then 'Midwest' when 'IL' then 'Midwest' else 'South' end")
+    aid = mini_marts.applicant(tmp, con, applicant_id="browser-a", visa_need="j1", step2ck_score=226)
+    params = scoring.ScoringParams.for_today()
+    scoring.score(con, params, [aid])
+    scoring.build_lists(con, [aid], params)
+    assert write_reports(con, tmp / "out", [aid]) == 1
+    yield {"con": con, "aid": aid, "path": tmp / "out" / "reports" / aid / "list-v1.html", "tmp": tmp}
+    con.close()
+
+
+def _driver(width=1280, height=1000, scripts=True, downloads=None):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        if os.environ.get("SMARTPICK_CI"):
+            pytest.fail("chromium and chromium-driver are required in CI (.ci/run installs them)")
+        pytest.skip("the browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
+    opts = Options()
+    opts.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-extensions",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                f"--window-size={width},{height}"):
+        opts.add_argument(arg)
+    if not scripts:
+        opts.add_argument("--blink-settings=scriptEnabled=false")
+    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    d = webdriver.Chrome(service=Service(driver), options=opts)
+    if downloads:
+        d.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    return d
+
+
+@pytest.fixture(scope="module")
+def browser():
+    d = _driver()
+    yield d
+    d.quit()
+
+
+def _count(d):
+    return d.find_element("id", "count").text
+
+
+def _visible_rows(d):
+    return d.execute_script("return Array.from(document.querySelectorAll('#list tbody tr')).filter(r => !r.hidden).length")
+
+
+def _warehouse(page, where="true", params=()):
+    return page["con"].execute(f"select count(*) from app.ranked_lists where applicant_id = ? and list_version = 1 and {where}",
+                               [page["aid"], *params]).fetchone()[0]
+
+
+def test_filters_show_what_the_warehouse_holds_and_the_view_lives_in_the_url(page, browser):
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(page["path"].as_uri())
+    total = _warehouse(page)
+    assert total == len(STATES) and _count(browser) == f"Showing {total} of {total} programs"
+    for box in ("f-oc-listed", "f-oc-ask_first"):
+        browser.find_element("id", box).click()
+    excluded = _warehouse(page, "status = 'excluded'")
+    assert 0 < excluded < total
+    assert _count(browser) == f"Showing {excluded} of {total} programs" and _visible_rows(browser) == excluded
+    assert "oc=excluded" in browser.current_url
+    browser.find_element("id", "reset").click()
+    Select(browser.find_element("id", "f-st")).select_by_visible_text("NY")
+    ny = _warehouse(page, "state = 'NY'")
+    assert _count(browser) == f"Showing {ny} of {total} programs" and _visible_rows(browser) == ny == 3
+    Select(browser.find_element("id", "f-vi")).select_by_value("open")
+    open_ny = _warehouse(page, "state = 'NY' and status <> 'excluded' and not list_contains(asks, 'sponsors_j1')")
+    assert _count(browser) == f"Showing {open_ny} of {total} programs"
+    bookmarked = browser.current_url
+    assert "st=NY" in bookmarked and "vi=open" in bookmarked
+    browser.get("about:blank")
+    browser.get(bookmarked)  # a bookmarked view opens as it was left
+    assert _count(browser) == f"Showing {open_ny} of {total} programs"
+    assert Select(browser.find_element("id", "f-st")).first_selected_option.text == "NY"
+
+
+def test_sorting_by_chance_orders_the_rows(page, browser):
+    browser.get(page["path"].as_uri())
+    browser.find_element("css selector", "th[data-key=ch] button").click()
+    shown = browser.execute_script("""return Array.from(document.querySelectorAll('#list tbody tr')).filter(r => !r.hidden)
+        .map(r => r.querySelector('td[data-label=Chance]').textContent.trim()).filter(t => t).map(t => parseInt(t))""")
+    assert shown and shown == sorted(shown, reverse=True)
+    assert browser.find_element("css selector", "th[data-key=ch]").get_attribute("aria-sort") == "descending"
+
+
+def test_a_detail_panel_quotes_the_stored_sentence_and_links_its_page(page, browser):
+    browser.get(page["path"].as_uri())
+    pid, sentence, url = page["con"].execute(
+        "select program_id, sponsors_j1_evidence, sponsors_j1_source_url from marts.dim_programs where program_name like '%Program 03%'").fetchone()
+    row = browser.find_element("id", f"p-{pid}")
+    row.find_element("tag name", "summary").click()
+    fact = row.find_element("css selector", "dd[data-fact=sponsors_j1]")
+    assert fact.is_displayed()
+    assert fact.find_element("css selector", "q.evidence").text == sentence
+    assert fact.find_element("css selector", "a.source").get_attribute("href") == url
+    unknown = row.find_elements("css selector", "dd.fact .question")
+    assert unknown and all(q.text.startswith("Ask: ") for q in unknown)
+
+
+def test_the_page_makes_no_network_request_and_a_screenshot_is_kept(page):
+    d = _driver()
+    try:
+        d.get(page["path"].as_uri())
+        d.find_element("css selector", "#list tbody tr summary").click()
+        time.sleep(0.3)
+        urls = [json.loads(e["message"])["message"]["params"].get("request", {}).get("url", "")
+                for e in d.get_log("performance") if '"Network.requestWillBeSent"' in e["message"]]
+        assert urls and all(u.startswith(("file:", "data:", "blob:")) for u in urls), urls
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        assert d.save_screenshot(str(ARTEFACTS / "applicant-page.png"))
+    finally:
+        d.quit()
+
+
+def test_the_csv_download_holds_the_rows_shown(page):
+    downloads = page["tmp"] / "downloads"
+    downloads.mkdir()
+    d = _driver(downloads=downloads)
+    try:
+        d.get(page["path"].as_uri())
+        d.find_element("id", "f-oc-excluded").click()
+        d.find_element("id", "csv").click()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not list(downloads.glob("*.csv")):
+            time.sleep(0.2)
+        lines = next(downloads.glob("*.csv")).read_text().strip().splitlines()
+    finally:
+        d.quit()
+    assert len(lines) - 1 == _warehouse(page, "status <> 'excluded'")
+    assert lines[0].startswith("specialty,program_id,program_name")
+
+
+def test_without_javascript_it_is_a_plain_table_with_every_program(page):
+    d = _driver(scripts=False)
+    try:
+        d.get(page["path"].as_uri())
+        rows = d.find_elements("css selector", "#list tbody tr")
+        assert len(rows) == _warehouse(page) and all(r.is_displayed() for r in rows)
+        assert not d.find_element("css selector", "form.filters").is_displayed()  # controls that need the script are hidden
+        rows[0].find_element("tag name", "summary").click()  # details open without a script
+        assert rows[0].find_element("css selector", "dd.fact").is_displayed()
+    finally:
+        d.quit()
+
+
+def test_it_reads_on_a_390_px_phone_without_sideways_scrolling(page):
+    d = _driver(width=390, height=844)
+    try:
+        d.get(page["path"].as_uri())
+        width = d.execute_script("return document.documentElement.clientWidth")
+        assert d.execute_script("return document.documentElement.scrollWidth") <= width
+        label = d.find_element("css selector", "#list tbody tr td[data-label=State]")
+        assert label.is_displayed()
+    finally:
+        d.quit()
