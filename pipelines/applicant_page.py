@@ -14,8 +14,8 @@ import json
 
 import duckdb
 
-from pipelines import wording
 from scrapers.facts import CATALOGUE
+from scrapers.facts.catalogue import VALUE_WORDS
 
 VISA_FACTS = {"j1": ("sponsors_j1",), "h1b": ("sponsors_h1b", "requires_step3_for_h1b"),
               "either": ("sponsors_j1", "sponsors_h1b", "requires_step3_for_h1b"), "none": ()}
@@ -41,7 +41,7 @@ def program_details(con, program_ids: list[str]) -> dict[str, dict]:
         for i, spec in enumerate(CATALOGUE):
             value, sentence, url, checked, confidence, conflict = r[7 + 6 * i: 13 + 6 * i]
             facts.append({"name": spec.name, "label": spec.label, "known": value is not None,
-                          "text": spec.describe(value), "sentence": sentence, "url": url, "checked": checked,
+                          "text": _value_words(spec, value), "sentence": sentence, "url": url, "checked": checked,
                           "confidence": confidence, "conflict": bool(conflict),
                           "question": None if value is not None else spec.question})
         out[pid] = {"region": region, "positions": positions,
@@ -49,6 +49,15 @@ def program_details(con, program_ids: list[str]) -> dict[str, dict]:
                     "roster": f"{img} of {counted} residents listed trained outside the US/Canada" if share is not None else None,
                     "roster_url": roster, "facts": facts}
     return out
+
+
+def _value_words(spec, value) -> str:
+    """The value alone, in words: its label is already the line's heading."""
+    if value is None or spec.kind == "boolean":
+        return spec.describe(value)
+    if spec.kind == "integer":
+        return f"{value} {spec.unit}".rstrip()
+    return VALUE_WORDS.get(value, value)
 
 
 def _visa_route(entry: dict, visa_need: str) -> str:
@@ -85,7 +94,7 @@ def page_data(table: list[dict]) -> list[dict]:
     return [{"i": i, "sp": r["specialty"], "st": r["state"] or "", "rg": r["region"], "oc": r["status"],
              "ti": r["tier"] or "", "ch": r["chance_pct"], "vi": r["visa"], "un": r["unknown"], "im": r["img_share_pct"],
              "po": r["positions"], "nm": r["program_name"], "ci": r["city"] or "", "id": r["program_id"],
-             "ex": "; ".join(g["text"] for g in r["gates"]), "as": " ".join(r["questions"])} for i, r in enumerate(table)]
+             "ex": "; ".join(g["text"] for g in r["gates"]), "as": r["asks_codes"]} for i, r in enumerate(table)]
 
 
 def render(templates, ctx: dict, details: dict) -> str:
@@ -95,5 +104,7 @@ def render(templates, ctx: dict, details: dict) -> str:
     data = json.dumps(page_data(table), separators=(",", ":")).replace("</", "<\\/")
     states = sorted({r["state"] for r in table if r["state"]})
     regions = sorted({r["region"] for r in table if r["region"]})
+    questions = [{"name": s.name, "label": s.label, "question": s.question} for s in CATALOGUE]
+    asks = json.dumps({q["name"]: q["question"] for q in questions}, separators=(",", ":")).replace("</", "<\\/")
     return templates.get_template("page.html.j2").render(**ctx, table=table, images=images, data=data, states=states,
-                                                         regions=regions, wording=wording)
+                                                         regions=regions, questions=questions, asks=asks)

@@ -1,0 +1,56 @@
+"""Size of the applicant's page for a list of 150 programs, next to the email's HTML for the same list.
+
+The goal is under 500 KB for 150 programs: the page carries every fact with its sentence for every
+program (the email carries only the reasons of the programs it shows).
+
+    .venv/bin/python bench/bench_page_size.py [--programs 150]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipelines import publishing, scoring  # noqa: E402
+from scrapers import archive  # noqa: E402
+from tests.scoring import mini_marts  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--programs", type=int, default=150)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    con = archive.connect(tmp / "w.duckdb")
+    states = ["TX", "NY", "CA", "FL", "OH", "IL", "PA", "MI"]
+    long = "The program sponsors J-1 visas through ECFMG for residents who qualify, as stated on this sample page. " * 2
+    programs = [{"state": states[i % len(states)], "accepts_imgs": True if i % 3 else None, "sponsors_j1": i % 4 != 1,
+                 "sponsors_j1_evidence": long, "step2ck_min": 220 + i % 20 if i % 2 else None, "max_attempts": 2 if i % 5 else None,
+                 "yog_max_years": 5 if i % 7 == 0 else None, "usce_required": i % 2 == 0, "usce_min_months": 3 if i % 4 == 0 else None,
+                 "ecfmg_required_by": "start", "residents_img": i % 12, "residents_us_ca": 10, "img_friendliness_index": 50,
+                 "index_known_weight": 60, "program_name": f"Sample Program {i:03d} of a Long Hospital Name (SAMPLE)"}
+                for i in range(args.programs)]
+    mini_marts.build(con, programs)
+    aid = mini_marts.applicant(tmp, con, applicant_id="bench-page", visa_need="j1", step2ck_score=238,
+                               applications_planned=args.programs)  # every program of the specialty on the list
+    params = scoring.ScoringParams.for_today()
+    scoring.score(con, params, [aid])
+    scoring.build_lists(con, [aid], params)
+    t0 = time.perf_counter()
+    ctx = publishing.list_contexts(con, [(aid, 1)])[aid]
+    page = publishing.page_html(ctx).encode()
+    took = time.perf_counter() - t0
+    msg = publishing.build_message(ctx, None, "SmartPick <l@smartpick.invalid>", "u@smartpick.invalid", "<bench@smartpick.invalid>")
+    email_html = msg.get_body(("html",)).get_content().encode()
+    print(f"list of {len(ctx['details'])} programs")
+    print(f"{'what':40} {'KB':>8}")
+    print(f"{'applicant page (every fact, evidence)':40} {len(page) / 1024:8.0f}   goal < 500 KB; built in {took * 1000:.0f} ms")
+    print(f"{'email HTML (baseline, same list)':40} {len(email_html) / 1024:8.0f}")
+
+
+if __name__ == "__main__":
+    main()
