@@ -209,3 +209,29 @@ def test_it_reads_on_a_390_px_phone_without_sideways_scrolling(page):
 
     finally:
         d.quit()
+
+
+def test_it_prints_the_list_without_the_controls(page, browser):
+    import base64
+    import io
+
+    from pypdf import PdfReader
+
+    browser.get(page["path"].as_uri())
+    pdf = base64.b64decode(browser.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69})["data"])  # A4
+    text = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
+    names = [r[0] for r in page["con"].execute("select program_name from app.ranked_lists where applicant_id = ?", [page["aid"]]).fetchall()]
+    assert all(n in text.replace("\n", " ") for n in names)
+    assert "Download these rows" not in text and "Show all" not in text
+
+
+def test_the_keyboard_opens_a_program_and_every_control_has_a_label(page, browser):
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(page["path"].as_uri())
+    summary = browser.find_element("css selector", "#list tbody tr summary")
+    summary.send_keys(Keys.ENTER)  # a native disclosure button: focusable and opened with Enter
+    assert summary.find_element("xpath", "..").get_attribute("open") is not None
+    unlabelled = browser.execute_script("""return Array.from(document.querySelectorAll('select, input, button'))
+        .filter(c => !(c.labels && c.labels.length) && !c.textContent.trim() && !c.getAttribute('aria-label')).length""")
+    assert unlabelled == 0
