@@ -25,6 +25,12 @@ def served_sample_web(size: int):
                 break
             except OSError:
                 time.sleep(0.1)
+        # a real site serves its reports at once; the sample web renders each PDF on first request
+        # (the largest, ~3,700 programs, takes longer than the client's read timeout): render them now
+        from sample_web.generate import SampleWeb
+
+        for sid in SampleWeb(size).specialty_form_ids.values():
+            urllib.request.urlopen(f"{base}/ads/Public/Reports/ProgramsBySpecialty?specialtyId={sid}", timeout=600).read()
         yield base
     finally:
         proc.terminate()

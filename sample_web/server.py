@@ -164,7 +164,13 @@ class SampleWebServer:
             code = {v: k for k, v in web.specialty_form_ids.items()}.get(int((query.get("specialtyId") or ["0"])[0]))
             if code is None:
                 return self._send(h, 404, b"<html><body>Not found</body></html>")
-            return self._send(h, 200, render.specialty_pdf(web, code), "application/pdf", cacheable=True)
+            with self._lock:
+                pdf = self._cache.get(f"pdf:{code}")
+            if pdf is None:  # rendered once: a 3,700-program report takes fpdf2 longer than a client waits
+                pdf = render.specialty_pdf(web, code)
+                with self._lock:
+                    self._cache[f"pdf:{code}"] = pdf
+            return self._send(h, 200, pdf, "application/pdf", cacheable=True)
         if path.startswith("/sites/") and self.sites_challenge:
             return self._send(h, 200, CHALLENGE.encode())
         if path.startswith("/sites/"):
