@@ -79,19 +79,26 @@ def _ev(fact: str) -> str:
     return f"d.{fact}_evidence as {fact}_sentence, d.{fact}_source_url as {fact}_url, strftime(d.{fact}_fetched_at, '%Y-%m-%d') as {fact}_checked"
 
 
-def _item(code: str, a: str = "null", b: str = "null", fact: str | None = None) -> str:
-    sentence, url, checked = (f"{fact}_sentence", f"{fact}_url", f"{fact}_checked") if fact else ("null", "null", "null")
+def _item_sql(code: str, a: str = "null", b: str = "null", fact: str | None = None, ev: bool = True) -> str:
+    sentence, url, checked = (f"{fact}_sentence", f"{fact}_url", f"{fact}_checked") if fact and ev else ("null", "null", "null")
     return (f"struct_pack(code := '{code}', a := ({a})::varchar, b := ({b})::varchar, "
             f"sentence := {sentence}, url := {url}, checked := {checked})")
 
 
 _EVIDENCE_COLUMNS = ", ".join(_ev(f) for f in FIELDS)
+_item = _item_sql
 
 
-def _judged_sql(p: ScoringParams, applicants: str, only: str | None = None) -> str:
+def _judged_sql(p: ScoringParams, applicants: str, only: str | None = None, evidence: bool = True) -> str:
     """Pairs, visa routes, gates and asks for the applicants of `applicants` (a relation); with `only`
     (a relation of applicant_id, program_id, specialty_name), just those pairs, joined before any
     evidence column is built, so explaining 0.8 M shown pairs never materialises 27 M wide ones."""
+    # without evidence (scores, "what would open most"), no sentence, page or date is carried through
+    # 27 M pairs: the gates keep only their codes and numbers
+    def _item(*args, **kw):
+        return _item_sql(*args, **kw, ev=evidence)
+
+    ev_cols = _EVIDENCE_COLUMNS if evidence else "null as _no_evidence"
     only_join = (f"join {only} o on o.applicant_id = t.applicant_id and o.program_id = f.program_id "
                  f"and o.specialty_name = t.specialty_name") if only else ""
     return f"""
@@ -107,7 +114,7 @@ targets as (
 pairs as (
     select t.specialty_name, t.preference, a.*, f.* replace ({_AS_KNOWN}),
         d.program_email, d.website, d.city,
-        {_EVIDENCE_COLUMNS},
+        {ev_cols},
         s.img_match_rate, s.img_matched + s.img_not_matched as rate_n, s.step2ck_matched_mean, s.step2ck_not_matched_mean,
         s.step2ck_pooled_sd, s.step2ck_matched_n, s.step2ck_not_matched_n, s.step2ck_matched_q1,
         i.img_friendliness_index, i.index_known_weight,
@@ -179,7 +186,7 @@ judged as (
 
 
 def _scores_sql(p: ScoringParams, applicants: str) -> str:
-    return _judged_sql(p, applicants) + f""",
+    return _judged_sql(p, applicants, evidence=False) + f""",
 adjusted as (
     select *,
         smartpick_chance(step2ck_score, coalesce(img_match_rate, {p.overall_img_rate}), step2ck_matched_mean, step2ck_not_matched_mean, step2ck_pooled_sd) as specialty_chance,
@@ -341,7 +348,7 @@ def _openers(con, params: ScoringParams, applicant_ids, params_, progress=None) 
         variant = f"(select * replace ({replaced}) from {base} where {when.format(m=m)})"
         con.execute(f"""
             insert into app.applicant_openers
-            {_judged_sql(params, variant)}
+            {_judged_sql(params, variant, evidence=False)}
             select j.applicant_id, '{change}', count(*) filter (where len(j.gates) = 0 and s.outcome = 'excluded'), now()
             from judged j
             join app.program_scores s using (applicant_id, program_id)
