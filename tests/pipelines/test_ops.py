@@ -108,7 +108,7 @@ def test_forced_failure_emails_ops_and_is_not_retried(refreshed, tmp_path):
     (_, rcpts, raw), = r["sink"].messages[before:]
     assert rcpts == ["ops@smartpick.invalid"]
     body = r["sink"].parsed()[-1].get_content()
-    assert f"https://dagster.example.org/runs/{result.run_id}" in body and "raw__acgme_listings" in body and "captcha" in body.lower()
+    assert f"https://dagster.example.org/runs/{result.run_id}" in body and "raw__acgme_report_rows" in body and "captcha" in body.lower()
 
 
 RUNNER = """
