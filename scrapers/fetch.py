@@ -160,18 +160,18 @@ class Fetcher:
     def next_allowed(self, key: str) -> float:
         return self._next_slot.get(key, 0.0)
 
-    def take_slot(self, key: str, now: float) -> None:
-        """The scheduler's claim on a host's next slot, made before the request starts."""
-        with self._lock:
-            self._next_slot[key] = max(now, self._next_slot.get(key, 0.0)) + self.interval(key)
-
-    def _pace(self, url: str) -> None:
-        key = self.host_key(url)
+    def take_slot(self, key: str, now: float) -> float:
+        """Claims the host's first free slot at or after `now` and returns when it starts; the next
+        request to the host may start one interval later. The scheduler claims before dispatching."""
         interval = self.interval(key)
         with self._lock:
-            now = time.monotonic()
             slot = max(now, self._next_slot.get(key, 0.0))
             self._next_slot[key] = slot + interval
+        return slot
+
+    def _pace(self, url: str) -> None:
+        now = time.monotonic()
+        slot = self.take_slot(self.host_key(url), now)
         if slot > now:
             time.sleep(slot - now)
 
