@@ -124,11 +124,9 @@ class ScrapeResource(dg.ConfigurableResource):
         return 1.0 / max(1, int(self.acgme_detail_days))
 
     def acgme_seconds_per_request(self) -> float:
-        from urllib.parse import urlsplit
-
-        netloc = urlsplit(self.acgme_base_url).netloc.lower()
-        intervals = self.fetch_config().host_intervals
-        return float(intervals.get(netloc, intervals.get(netloc.split(":")[0], self.acgme_min_interval_s)))
+        """ACGME's pace as the fetcher keeps it (fetch_config gives its host an interval of its own)."""
+        fetcher = self.fetcher()
+        return fetcher.interval(fetcher.host_key(self.acgme_base_url))
 
 
 def resolved(value):
