@@ -41,11 +41,8 @@ def acgme_listings(context: dg.AssetExecutionContext, scrape: ScrapeResource, wa
     run_id = context.run.run_id
     with warehouse.connect() as con:
         known = archive.known_validators(con, "acgme_detail")
-        reports = con.execute("select count(*) from raw.fetch_log where run_id = ? and source = 'acgme_report'",
-                              [run_id]).fetchone()[0]
-        plan = ingest_steps.plan_details(con, run_id, scrape.acgme_detail_share, scrape.acgme_budget_s,
-                                         scrape.acgme_seconds_per_request(), reports)
-        census_ids = ingest_steps.census(con, run_id)
+        plan, census_ids = ingest_steps.plan_details(con, run_id, scrape.acgme_detail_share, scrape.acgme_budget_s,
+                                                     scrape.acgme_seconds_per_request())
     try:
         with progress_bar("ACGME detail pages", total=len(plan.fetch)) as bar:
             harvest = ingest_steps.fetch_listings(scrape.fetcher(), scrape.acgme_base_url, scrape.specialties or None,

@@ -69,14 +69,18 @@ def detail_reads(con) -> tuple[dict, set]:
     return last, changed
 
 
-def plan_details(con, run_id: str, share: float, budget_s: float, seconds_per_request: float,
-                 report_requests: int) -> RollingPlan:
+def plan_details(con, run_id: str, share: float, budget_s: float,
+                 seconds_per_request: float) -> tuple[RollingPlan, list[str]]:
+    """Tonight's detail pages, and tonight's census (scrape_reports must have run in this run first)."""
     last, changed = detail_reads(con)
+    reports = con.execute("select count(*) from raw.fetch_log where run_id = ? and source = 'acgme_report'",
+                          [run_id]).fetchone()[0]
     # tonight's other requests: the reports (one per specialty) with their search form and robots.txt,
     # and this step's robots.txt, search form and the one search page that opens the session
-    overhead = report_requests + 2 + 3
-    return rolling.plan_details(census(con, run_id), last, changed, share,
-                                rolling.budget_requests(budget_s, seconds_per_request), overhead)
+    overhead = reports + 2 + 3
+    ids = census(con, run_id)
+    plan = rolling.plan_details(ids, last, changed, share, rolling.budget_requests(budget_s, seconds_per_request), overhead)
+    return plan, ids
 
 
 def fetch_listings(fetcher: Fetcher, base_url: str, specialties: list[str] | None, known: dict,
@@ -118,9 +122,8 @@ def scrape_listings(con, fetcher: Fetcher, base_url: str, specialties: list[str]
                     progress=None, share: float = 1.0, budget_s: float = 7200.0, seconds_per_request: float = 0.0) -> dict:
     """The detail pages due tonight (scrape_reports must have read the census in this run first)."""
     known = archive.known_validators(con, "acgme_detail")
-    reports = con.execute("select count(*) from raw.fetch_log where run_id = ? and source = 'acgme_report'", [run_id]).fetchone()[0]
-    plan = plan_details(con, run_id, share, budget_s, seconds_per_request, reports)
-    harvest = fetch_listings(fetcher, base_url, specialties, known, plan, census(con, run_id), progress)
+    plan, census_ids = plan_details(con, run_id, share, budget_s, seconds_per_request)
+    harvest = fetch_listings(fetcher, base_url, specialties, known, plan, census_ids, progress)
     return record_listings(con, harvest, run_id)
 
 
