@@ -79,14 +79,13 @@ def _ev(fact: str) -> str:
     return f"d.{fact}_evidence as {fact}_sentence, d.{fact}_source_url as {fact}_url, strftime(d.{fact}_fetched_at, '%Y-%m-%d') as {fact}_checked"
 
 
-def _item_sql(code: str, a: str = "null", b: str = "null", fact: str | None = None, ev: bool = True) -> str:
+def _item(code: str, a: str = "null", b: str = "null", fact: str | None = None, ev: bool = True) -> str:
     sentence, url, checked = (f"{fact}_sentence", f"{fact}_url", f"{fact}_checked") if fact and ev else ("null", "null", "null")
     return (f"struct_pack(code := '{code}', a := ({a})::varchar, b := ({b})::varchar, "
             f"sentence := {sentence}, url := {url}, checked := {checked})")
 
 
 _EVIDENCE_COLUMNS = ", ".join(_ev(f) for f in FIELDS)
-_item = _item_sql
 
 
 def _judged_sql(p: ScoringParams, applicants: str, only: str | None = None, evidence: bool = True) -> str:
@@ -95,8 +94,8 @@ def _judged_sql(p: ScoringParams, applicants: str, only: str | None = None, evid
     evidence column is built, so explaining 0.8 M shown pairs never materialises 27 M wide ones."""
     # without evidence (scores, "what would open most"), no sentence, page or date is carried through
     # 27 M pairs: the gates keep only their codes and numbers
-    def _item(*args, **kw):
-        return _item_sql(*args, **kw, ev=evidence)
+    def item(*args, **kw):
+        return _item(*args, **kw, ev=evidence)
 
     ev_cols = _EVIDENCE_COLUMNS if evidence else "null as _no_evidence"
     only_join = (f"join {only} o on o.applicant_id = t.applicant_id and o.program_id = f.program_id "
@@ -154,21 +153,21 @@ visa as (
 judged as (
     select *,
         list_filter([
-            case when visa_route = 'closed' and visa_need in ('j1', 'either') and sponsors_j1 = false then {_item('visa_j1_closed', fact='sponsors_j1')} end,
-            case when visa_route = 'closed' and visa_need in ('h1b', 'either') and sponsors_h1b = false then {_item('visa_h1b_closed', fact='sponsors_h1b')} end,
+            case when visa_route = 'closed' and visa_need in ('j1', 'either') and sponsors_j1 = false then {item('visa_j1_closed', fact='sponsors_j1')} end,
+            case when visa_route = 'closed' and visa_need in ('h1b', 'either') and sponsors_h1b = false then {item('visa_h1b_closed', fact='sponsors_h1b')} end,
             case when visa_route = 'closed' and visa_need in ('h1b', 'either') and coalesce(sponsors_h1b, true)
-                      and not step3_passed then {_item('visa_h1b_step3', "strftime(h1b_step3_by, '%-d %B %Y')", "strftime(step3_expected_date, '%B %Y')", 'requires_step3_for_h1b')} end,
-            case when accepts_imgs = false then {_item('no_imgs', fact='accepts_imgs')} end,
-            case when step2ck_min is not null and step2ck_score is null then {_item('step2_no_score', 'step2ck_min', fact='step2ck_min')} end,
-            case when step2ck_min is not null and step2ck_score < step2ck_min then {_item('step2_floor', 'step2ck_min', 'step2ck_min - step2ck_score', 'step2ck_min')} end,
-            case when step1_min is not null and step1_score < step1_min then {_item('step1_floor', 'step1_min', 'step1_score', 'step1_min')} end,
-            case when max_attempts is not null and most_attempts > max_attempts then {_item('attempts', 'max_attempts', 'most_attempts', 'max_attempts')} end,
-            case when yog_max_years is not null and years_since_graduation > yog_max_years then {_item('yog', 'yog_max_years', 'years_since_graduation', 'yog_max_years')} end,
-            case when usce_required and (usce_kind <> 'hands_on' or usce_months = 0) then {_item('usce_none', fact='usce_required')} end,
-            case when usce_required and usce_min_months is not null and usce_kind = 'hands_on' and usce_months between 1 and usce_min_months - 1 then {_item('usce_months', 'usce_min_months', 'usce_months', 'usce_min_months')} end,
-            case when ecfmg_required_by = 'application' and ecfmg_status <> 'certified' then {_item('ecfmg_application', fact='ecfmg_required_by')} end,
-            case when ecfmg_required_by = 'rank' and ecfmg_status <> 'certified' and coalesce(ecfmg_expected_date > date '{p.rank_deadline}', true) then {_item('ecfmg_rank', "strftime(date '" + str(p.rank_deadline) + "', '%-d %B')", fact='ecfmg_required_by')} end,
-            case when ecfmg_required_by = 'start' and ecfmg_status <> 'certified' and coalesce(ecfmg_expected_date > date '{p.training_start}', true) then {_item('ecfmg_start', "strftime(date '" + str(p.training_start) + "', '%-d %B')", fact='ecfmg_required_by')} end
+                      and not step3_passed then {item('visa_h1b_step3', "strftime(h1b_step3_by, '%-d %B %Y')", "strftime(step3_expected_date, '%B %Y')", 'requires_step3_for_h1b')} end,
+            case when accepts_imgs = false then {item('no_imgs', fact='accepts_imgs')} end,
+            case when step2ck_min is not null and step2ck_score is null then {item('step2_no_score', 'step2ck_min', fact='step2ck_min')} end,
+            case when step2ck_min is not null and step2ck_score < step2ck_min then {item('step2_floor', 'step2ck_min', 'step2ck_min - step2ck_score', 'step2ck_min')} end,
+            case when step1_min is not null and step1_score < step1_min then {item('step1_floor', 'step1_min', 'step1_score', 'step1_min')} end,
+            case when max_attempts is not null and most_attempts > max_attempts then {item('attempts', 'max_attempts', 'most_attempts', 'max_attempts')} end,
+            case when yog_max_years is not null and years_since_graduation > yog_max_years then {item('yog', 'yog_max_years', 'years_since_graduation', 'yog_max_years')} end,
+            case when usce_required and (usce_kind <> 'hands_on' or usce_months = 0) then {item('usce_none', fact='usce_required')} end,
+            case when usce_required and usce_min_months is not null and usce_kind = 'hands_on' and usce_months between 1 and usce_min_months - 1 then {item('usce_months', 'usce_min_months', 'usce_months', 'usce_min_months')} end,
+            case when ecfmg_required_by = 'application' and ecfmg_status <> 'certified' then {item('ecfmg_application', fact='ecfmg_required_by')} end,
+            case when ecfmg_required_by = 'rank' and ecfmg_status <> 'certified' and coalesce(ecfmg_expected_date > date '{p.rank_deadline}', true) then {item('ecfmg_rank', "strftime(date '" + str(p.rank_deadline) + "', '%-d %B')", fact='ecfmg_required_by')} end,
+            case when ecfmg_required_by = 'start' and ecfmg_status <> 'certified' and coalesce(ecfmg_expected_date > date '{p.training_start}', true) then {item('ecfmg_start', "strftime(date '" + str(p.training_start) + "', '%-d %B')", fact='ecfmg_required_by')} end
         ], lambda x: x is not null) as gates,
         -- unknown facts that could exclude THIS applicant: the program is "ask first", never safety
         list_filter([
