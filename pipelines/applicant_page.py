@@ -15,7 +15,6 @@ import json
 import duckdb
 
 from scrapers.facts import CATALOGUE
-from scrapers.facts.catalogue import VALUE_WORDS
 
 VISA_FACTS = {"j1": ("sponsors_j1",), "h1b": ("sponsors_h1b", "requires_step3_for_h1b"),
               "either": ("sponsors_j1", "sponsors_h1b", "requires_step3_for_h1b"), "none": ()}
@@ -41,7 +40,8 @@ def program_details(con, program_ids: list[str]) -> dict[str, dict]:
         for i, spec in enumerate(CATALOGUE):
             value, sentence, url, checked, confidence, conflict = r[7 + 6 * i: 13 + 6 * i]
             facts.append({"name": spec.name, "label": spec.label, "known": value is not None,
-                          "text": _value_words(spec, value), "sentence": sentence, "url": url, "checked": checked,
+                          "text": spec.describe(value) if value is None else spec.value_words(value),
+                          "sentence": sentence, "url": url, "checked": checked,
                           "confidence": confidence, "conflict": bool(conflict),
                           "question": None if value is not None else spec.question})
         out[pid] = {"region": region, "positions": positions,
@@ -49,15 +49,6 @@ def program_details(con, program_ids: list[str]) -> dict[str, dict]:
                     "roster": f"{img} of {counted} residents listed trained outside the US/Canada" if share is not None else None,
                     "roster_url": roster, "facts": facts}
     return out
-
-
-def _value_words(spec, value) -> str:
-    """The value alone, in words: its label is already the line's heading."""
-    if value is None or spec.kind == "boolean":
-        return spec.describe(value)
-    if spec.kind == "integer":
-        return f"{value} {spec.unit}".rstrip()
-    return VALUE_WORDS.get(value, value)
 
 
 def _visa_route(entry: dict, visa_need: str) -> str:

@@ -38,9 +38,15 @@ class FactSpec:
             return f"{self.label}: not stated"
         if self.kind == "boolean":
             return self.true_text if value else self.false_text
+        return f"{self.label}: {self.value_words(value)}"
+
+    def value_words(self, value) -> str:
+        """A stated value alone, for a line whose heading already names the fact ("230 points")."""
+        if self.kind == "boolean":
+            return self.true_text if value else self.false_text
         if self.kind == "integer":
-            return f"{self.label}: {value} {self.unit}".rstrip()
-        return f"{self.label}: {VALUE_WORDS.get(value, value)}"
+            return f"{value} {self.unit}".rstrip()
+        return VALUE_WORDS.get(value, value)
 
 
 VALUE_WORDS = {"application": "when you apply", "rank": "before the rank list is due", "start": "before training starts"}
