@@ -115,8 +115,8 @@ def list_context(con, applicant_id: str, version: int) -> dict:
 
 
 def list_contexts(con, lists: list[tuple[str, int]]) -> dict[str, dict]:
-    """What a message or report shows, for many (applicant, list version) at once: four queries in all,
-    not four per applicant."""
+    """What a message or report shows, for many (applicant, list version) at once: five queries in all
+    (applicants, list rows, specialties, openers, program facts), not five per applicant."""
     ids = [aid for aid, _ in lists]
     people = {r[0]: r[1:] for r in con.execute(
         "select applicant_id, name, email, is_sample, step2ck_score, visa_need from app.applicants "
