@@ -322,15 +322,13 @@ def _pid_alive(pid: str | None, host: str | None) -> bool:
 def free_stale_slots(instance) -> list[str]:
     """Pool slots held by runs whose process no longer exists (a SIGKILLed `smartpick run`): freed, and
     the run marked failed, so the next run does not wait forever for a writer that is gone."""
-    from dagster._core.storage.dagster_run import DagsterRunStatus
-
     storage = instance.event_log_storage
     if not storage.supports_global_concurrency_limits:
         return []
     freed = []
     for run_id in sorted(storage.get_concurrency_run_ids()):
         run = instance.get_run_by_id(run_id)
-        finished = run is None or run.status in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
+        finished = run is None or run.is_finished
         if finished or not _pid_alive(run.tags.get("smartpick/pid"), run.tags.get("smartpick/host")):
             storage.free_concurrency_slots_for_run(run_id)
             if run is not None and not finished:

@@ -93,13 +93,11 @@ def signal_all(pids: list[int], signum: int) -> None:
 
 def abandon_run(instance, run_id: str, signum: int) -> list[str]:
     """Marks the run canceled and frees its pool slots; returns the steps that were in flight."""
-    from dagster._core.storage.dagster_run import DagsterRunStatus
-
     in_flight = []
     with contextlib.suppress(Exception):
         in_flight = [s.step_key for s in instance.get_run_step_stats(run_id) if s.end_time is None]
     run = instance.get_run_by_id(run_id)
-    if run is not None and run.status not in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED):
+    if run is not None and not run.is_finished:
         name = signal.Signals(signum).name
         instance.report_run_canceled(run, f"stopped by {name}; step(s) in flight abandoned: {', '.join(in_flight) or 'none'}")
     if instance.event_log_storage.supports_global_concurrency_limits:
