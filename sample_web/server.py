@@ -96,6 +96,16 @@ class SampleWebServer:
 
         return Handler
 
+    def _cached(self, key: str, make) -> bytes:
+        """A rendered answer, made once per web (replace() empties the cache)."""
+        with self._lock:
+            body = self._cache.get(key)
+        if body is None:
+            body = make()
+            with self._lock:
+                self._cache[key] = body
+        return body
+
     def _send(self, h, status: int, body: bytes, ctype: str = "text/html; charset=utf-8",
               cacheable: bool = False, headers: dict | None = None) -> None:
         headers = dict(headers or {})
@@ -164,25 +174,15 @@ class SampleWebServer:
             code = {v: k for k, v in web.specialty_form_ids.items()}.get(int((query.get("specialtyId") or ["0"])[0]))
             if code is None:
                 return self._send(h, 404, b"<html><body>Not found</body></html>")
-            with self._lock:
-                pdf = self._cache.get(f"pdf:{code}")
-            if pdf is None:  # rendered once: a 3,700-program report takes fpdf2 longer than a client waits
-                pdf = render.specialty_pdf(web, code)
-                with self._lock:
-                    self._cache[f"pdf:{code}"] = pdf
+            # rendered once: a 3,700-program report takes fpdf2 longer than a client waits
+            pdf = self._cached(f"pdf:{code}", lambda: render.specialty_pdf(web, code))
             return self._send(h, 200, pdf, "application/pdf", cacheable=True)
         if path.startswith("/sites/") and self.sites_challenge:
             return self._send(h, 200, CHALLENGE.encode())
         if path.startswith("/sites/"):
             found = web.pages.get(path)
             if found:
-                with self._lock:
-                    cached = self._cache.get(path)
-                if cached is None:
-                    cached = render.program_page(*found).encode()
-                    with self._lock:
-                        self._cache[path] = cached
-                return self._send(h, 200, cached, cacheable=True)
+                return self._send(h, 200, self._cached(path, lambda: render.program_page(*found).encode()), cacheable=True)
             pid = path.split("/")[2]
             prog = web.by_id.get(pid)
             if prog and prog.website_root and path.rsplit("/", 1)[-1] in ("curriculum", "wellness", "contact", "staff"):
