@@ -67,27 +67,22 @@ COUNTS = ("listings_parsed", "details_due", "pages_fetched", "new_or_changed", "
 
 def step_table(instance, run_id: str, sampler: RssSampler) -> list[tuple]:
     """(step, seconds, peak RSS MB, rows, counts) per step, in the order they ran."""
-    starts, rows = {}, []
+    starts, ended, rows, counts = {}, [], {}, {}
     for record in instance.all_logs(run_id):
         ev = record.dagster_event
         if ev is None or not record.step_key:
             continue
-        if ev.event_type_value == "STEP_START":
-            starts[record.step_key] = record.timestamp
-        elif ev.event_type_value == "STEP_SUCCESS" or ev.event_type_value == "STEP_FAILURE":
-            t0 = starts.get(record.step_key, record.timestamp)
-            rows.append([record.step_key, record.timestamp - t0, sampler.peak(t0, record.timestamp), None, {}])
-        elif ev.event_type_value == "ASSET_MATERIALIZATION":
+        step, kind = record.step_key, ev.event_type_value
+        if kind == "STEP_START":
+            starts[step] = record.timestamp
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
+            ended.append((step, starts.get(step, record.timestamp), record.timestamp))
+        elif kind == "ASSET_MATERIALIZATION":
             meta = ev.event_specific_data.materialization.metadata
-            starts.setdefault("_meta", {})
-            entry = starts["_meta"].setdefault(record.step_key, [None, {}])
             if "dagster/row_count" in meta:
-                entry[0] = (entry[0] or 0) + meta["dagster/row_count"].value
-            entry[1].update({k: v.value for k, v in meta.items() if k in COUNTS})
-    for r in rows:
-        count, counts = starts.get("_meta", {}).get(r[0], [None, {}])
-        r[3], r[4] = count, counts
-    return rows
+                rows[step] = rows.get(step, 0) + meta["dagster/row_count"].value
+            counts.setdefault(step, {}).update({k: v.value for k, v in meta.items() if k in COUNTS})
+    return [(step, t1 - t0, sampler.peak(t0, t1), rows.get(step), counts.get(step, {})) for step, t0, t1 in ended]
 
 
 def run_twice(tmp: Path, base: str, intake: Path) -> None:
