@@ -52,8 +52,8 @@ def plan_details(census: list[str], last_read: dict, changed: set[str], share: f
     urgent = new + changed_ids
     capacity = len(census) if budget is None else max(0, budget - overhead)
     urgent_now = urgent[:capacity]
-    taken = set(urgent_now)
-    rest = sorted((p for p in census if p not in taken and p not in set(urgent)), key=lambda p: (last_read[p], p))
+    urgent_set = set(urgent)  # once: the rest is every census id that is neither new nor changed
+    rest = sorted((p for p in census if p not in urgent_set), key=lambda p: (last_read[p], p))
     quota = min(math.ceil(share * len(census)), capacity - len(urgent_now))
     rolling = rest[:max(0, quota)]
     return RollingPlan(fetch=urgent_now + rolling, census=len(census), new=min(len(new), len(urgent_now)),
