@@ -4,6 +4,7 @@ import stat
 
 import pytest
 
+from pipelines.assets.warehouse import DBT_PROJECT, parse_cache_path
 from sample_web.generate import FACT_FIELDS, SampleWeb
 from tests.pipelines.helpers import definitions, materialized, new_instance, query, run_job
 
@@ -51,6 +52,10 @@ def test_first_refresh_fills_raw_and_marts(first_run):
     assert query(db, "select count(*) from marts.dim_programs")[0][0] == 60
     assert query(db, "select count(*) from raw.program_facts")[0][0] > 50
     assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
+    # dbt's parse state is kept beside this warehouse for the next run; the run's artefacts went with it
+    assert parse_cache_path(str(db)).is_file()
+    assert not [d for d in DBT_PROJECT.project_dir.joinpath("target").glob("warehouse_models-*")
+                if d.stat().st_mtime >= db.stat().st_ctime - 300]
 
 
 def test_j1_only_program_has_both_flags_with_evidence(first_run):
