@@ -18,6 +18,8 @@ import pandas as pd
 
 from bench.synthetic_warehouse import build_marts, load_applicants, load_truth, synthetic_applicants
 from pipelines import scoring
+from scrapers.facts import FIELDS
+from warehouse import transaction
 from scrapers import archive
 from sample_web.generate import SampleWeb
 
@@ -81,6 +83,99 @@ def pandas_scores(con, applicant_ids: list[str], p: scoring.ScoringParams) -> pd
                          "gated": gated.astype("boolean").fillna(False).astype(bool)})
 
 
+def bare_sql(p: scoring.ScoringParams) -> str:
+    """One CREATE TABLE AS computing the same gates, open questions and tiers as booleans and numbers,
+    written by hand without reason codes, visa-route columns kept or evidence: the floor the product's
+    scoring statement is measured against (goal: within 1.5x)."""
+    conf = {f: f"case when d.{f}_confidence = 'inferred' then null else f.{f} end" for f in FIELDS}
+    k = lambda f: conf.get(f, f"f.{f}")  # noqa: E731 - a fact as the gates see it
+    rate = f"coalesce(s.img_match_rate, {p.overall_img_rate})"
+    chance_args = "s.step2ck_matched_mean, s.step2ck_not_matched_mean, s.step2ck_pooled_sd"
+    return f"""
+create or replace table main.bare_scores as
+with t as (
+    select a.*, u.specialty_name from app.applicants a, unnest(a.target_specialties) u(specialty_name)
+),
+p as (
+    select t.applicant_id, f.program_id, t.specialty_name, t.visa_need, t.step2ck_score, t.step3_passed, t.ecfmg_status,
+        greatest(t.step1_attempts + case when t.step1_result = 'fail' then 1 else 0 end, t.step2ck_attempts) as most,
+        {p.match_year} - t.graduation_year as yrs, try_cast(t.step1_result as integer) as s1, t.usce_kind, t.usce_months,
+        t.ecfmg_expected_date, s.step2ck_matched_q1, f.img_share, f.roster_shows_no_imgs,
+        {', '.join(f"{k(x)} as {x}" for x in FIELDS)},
+        case when {k('sponsors_j1')} then 'open' when {k('sponsors_j1')} = false then 'closed' else 'unknown' end as j1,
+        case when {k('sponsors_h1b')} = false then 'closed'
+             when not (t.step3_passed or coalesce(t.step3_expected_date <= case when {k('requires_step3_for_h1b')}
+                  then date '{p.rank_deadline}' else date '{p.h1b_step3_deadline}' end, false)) then 'closed'
+             when {k('sponsors_h1b')} then 'open' else 'unknown' end as h1b,
+        smartpick_chance(t.step2ck_score, {rate}, {chance_args}) as sc,
+        smartpick_chance_bound(t.step2ck_score, {rate}, s.img_matched + s.img_not_matched, {chance_args},
+                               s.step2ck_matched_n, s.step2ck_not_matched_n, -1.96) as sl,
+        case when f.img_share is not null and f.specialty_img_share_avg is not null
+             then {p.beta_img_share} * (f.img_share - f.specialty_img_share_avg) else 0 end
+          + case when i.index_known_weight >= 50 then {p.beta_index} * (i.img_friendliness_index - 50) / 50 else 0 end
+          + case when list_contains(t.preferred_states, f.state) then {p.fit_state}
+                 when list_contains(t.preferred_regions, f.census_region) then {p.fit_region} else 0 end
+          + case when t.program_type_preference = f.program_type then {p.fit_type} else 0 end as adj
+    from t
+    join marts.dim_specialties s using (specialty_name)
+    join marts.fct_program_img_features f on f.specialty_code = s.specialty_code
+    join marts.dim_programs d on d.program_id = f.program_id
+    join marts.fct_program_img_friendliness i on i.program_id = f.program_id
+),
+v as (
+    select *, case visa_need when 'none' then 'open' when 'j1' then j1 when 'h1b' then h1b
+                   else case when 'open' in (j1, h1b) then 'open' when j1 = 'closed' and h1b = 'closed' then 'closed'
+                             else 'unknown' end end as visa
+    from p
+),
+g as (
+    select *,
+        coalesce(visa = 'closed', false) or coalesce(accepts_imgs = false, false)
+        or coalesce(step2ck_min is not null and (step2ck_score is null or step2ck_score < step2ck_min), false)
+        or coalesce(step1_min is not null and s1 < step1_min, false)
+        or coalesce(max_attempts is not null and most > max_attempts, false)
+        or coalesce(yog_max_years is not null and yrs > yog_max_years, false)
+        or coalesce(usce_required and (usce_kind <> 'hands_on' or usce_months = 0), false)
+        or coalesce(usce_required and usce_min_months is not null and usce_kind = 'hands_on'
+                    and usce_months between 1 and usce_min_months - 1, false)
+        or coalesce(ecfmg_required_by = 'application' and ecfmg_status <> 'certified', false)
+        or coalesce(ecfmg_required_by = 'rank' and ecfmg_status <> 'certified'
+                    and coalesce(ecfmg_expected_date > date '{p.rank_deadline}', true), false)
+        or coalesce(ecfmg_required_by = 'start' and ecfmg_status <> 'certified'
+                    and coalesce(ecfmg_expected_date > date '{p.training_start}', true), false) as gated,
+        coalesce(visa = 'unknown' and visa_need in ('j1', 'either') and j1 = 'unknown', false)
+        or coalesce(visa = 'unknown' and visa_need in ('h1b', 'either') and h1b = 'unknown', false)
+        or coalesce(accepts_imgs is null and img_share is null, false)
+        or coalesce(step2ck_min is null and (step2ck_score is null or step2ck_score < step2ck_matched_q1), false)
+        or coalesce(max_attempts is null and most > 1, false)
+        or coalesce(yog_max_years is null and yrs > {p.yog_ask_after}, false)
+        or coalesce(usce_required is null and (usce_kind <> 'hands_on' or usce_months = 0), false)
+        or coalesce(ecfmg_required_by is null and ecfmg_status <> 'certified', false) as asked,
+        smartpick_sigmoid(smartpick_logit(sc) + adj) as chance,
+        smartpick_sigmoid(smartpick_logit(sl) + adj) as chance_low
+    from v
+)
+select applicant_id, program_id, specialty_name, chance, gated, asked,
+    case when gated or asked then null
+         when chance_low >= {p.safety_threshold} and not roster_shows_no_imgs then 'safety'
+         when chance >= {p.target_threshold} then 'target' else 'reach' end as tier
+from g
+"""
+
+
+SCORE_COLUMNS = ("applicant_id, program_id, specialty_name, preference, specialty_chance, chance, chance_low, chance_high, "
+                 "score, tier, outcome, gated, gate_reasons, asks, scored_at")
+
+
+def main_pass(con, p: scoring.ScoringParams) -> float:
+    """The product's scoring statement alone (score() then adds "what would open most")."""
+    t0 = time.perf_counter()
+    with transaction(con):
+        con.execute("delete from app.program_scores")
+        con.execute(f"insert into app.program_scores ({SCORE_COLUMNS}) {scoring._scores_sql(p, scoring._applicant_relation(None))}")
+    return time.perf_counter() - t0
+
+
 def email_rate(con, n: int) -> float:
     from pipelines.publishing import SmtpMailer, deliver
     from tests.conftest import SmtpSink
@@ -131,6 +226,16 @@ def main():
     t0 = time.perf_counter()
     full = scoring.score(con, p)
     secs = time.perf_counter() - t0
+    product = main_pass(con, p)
+    t0 = time.perf_counter()
+    con.execute(bare_sql(p))
+    bare = time.perf_counter() - t0
+    same = con.execute("""select count(*) from main.bare_scores b join app.program_scores s using (applicant_id, program_id, specialty_name)
+                          where b.gated = s.gated and b.asked = (len(s.asks) > 0) and b.tier is not distinct from s.tier
+                            and abs(b.chance - s.chance) < 1e-9""").fetchone()[0]
+    print(f"scoring statement {product:.1f} s vs a bare SQL statement of the same gates and tiers {bare:.1f} s "
+          f"= {product / bare:.2f}x ({same / max(1, full['pairs']):.1%} of pairs identical); "
+          f"score() with what would open most (4 more passes): {secs:.1f} s")
     nominal = args.applicants * args.programs
     print(f"{args.applicants:,} applicants x {args.programs:,} programs: {full['pairs']:,} pairs in target specialties "
           f"scored in {secs:.1f} s = {full['pairs'] / secs:,.0f} pairs/s ({nominal / secs:,.0f} nominal pairs/s); "

@@ -13,6 +13,7 @@ import base64
 import json
 
 import duckdb
+from markupsafe import Markup
 
 from scrapers.facts import CATALOGUE
 
@@ -88,8 +89,19 @@ def page_data(table: list[dict]) -> list[dict]:
              "ex": "; ".join(g["text"] for g in r["gates"]), "as": r["asks_codes"]} for i, r in enumerate(table)]
 
 
+def facts_html(templates, detail: dict):
+    """A program's fact list, rendered once per program and kept on its details entry: every page of a
+    chunk shares the entries, and most programs appear in many applicants' lists."""
+    if "facts_html" not in detail:
+        detail["facts_html"] = Markup(templates.get_template("page_facts.html.j2").render(r=detail).rstrip("\n"))
+    return detail["facts_html"]
+
+
 def render(templates, ctx: dict, details: dict) -> str:
     table = rows(ctx, details)
+    empty = {"facts": [], "roster": None, "roster_url": None}
+    for r in table:
+        r["facts_html"] = facts_html(templates, details.get(r["program_id"], empty))
     images = {s["cid"]: "data:image/png;base64," + base64.b64encode(s["picture"]).decode()
               for s in ctx["specialties"] if s.get("picture")}
     data = json.dumps(page_data(table), separators=(",", ":")).replace("</", "<\\/")
