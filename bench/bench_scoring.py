@@ -197,6 +197,7 @@ def main():
     ap.add_argument("--applicants", type=int, default=10000)
     ap.add_argument("--pandas-applicants", type=int, default=1000)
     ap.add_argument("--emails", type=int, default=200)
+    ap.add_argument("--no-lists", action="store_true", help="stop after scoring (lists of 27 M pairs take many minutes)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
     db = tmp / "bench.duckdb"
@@ -240,6 +241,9 @@ def main():
     print(f"{args.applicants:,} applicants x {args.programs:,} programs: {full['pairs']:,} pairs in target specialties "
           f"scored in {secs:.1f} s = {full['pairs'] / secs:,.0f} pairs/s ({nominal / secs:,.0f} nominal pairs/s); "
           f"pandas would take about {full['pairs'] / pandas_rate:,.0f} s at its rate")
+    if args.no_lists:
+        print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+        return
     t0 = time.perf_counter()
     lists = scoring.build_lists(con, params=p)
     print(f"ranked lists for {lists['new_list_versions']:,} applicants in {time.perf_counter() - t0:.1f} s")

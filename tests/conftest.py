@@ -117,3 +117,13 @@ def smtp_sink():
     sink = SmtpSink()
     yield sink
     sink.stop()
+
+
+@pytest.fixture(scope="session")
+def refreshed_web(tmp_path_factory):
+    """A warehouse after one good nightly run, shared: tests take a copy (`refreshed_web.copy(tmp_path)`)."""
+    from tests.pipelines.helpers import RefreshedWeb
+
+    web = RefreshedWeb(tmp_path_factory.mktemp("refreshed_web"))
+    yield web
+    web.stop()

@@ -4,12 +4,8 @@ from urllib.parse import urlsplit
 
 from pipelines.assets.ingest_steps import looks_blocked
 from pipelines.checks import volume_ok
-from pipelines.definitions import build_definitions
-from pipelines.resources import ScrapeResource, SmtpResource, WarehouseResource, ApplicantsResource
-from sample_web.generate import SampleWeb
-from sample_web.server import CHALLENGE, SampleWebServer
-from tests.conftest import SmtpSink
-from tests.pipelines.helpers import new_instance, query, run_job
+from sample_web.server import CHALLENGE
+from tests.pipelines.helpers import query, run_job
 
 
 def test_challenge_pages_are_recognised_and_a_contact_form_captcha_is_not():
@@ -32,33 +28,16 @@ def test_a_slow_decline_is_caught_by_the_rolling_median():
     assert volume_ok(900, [1000])[0] and not volume_ok(899, [1000])[0]
 
 
-def test_sites_answering_challenge_pages_change_nothing_and_email_no_one(tmp_path):
-    import shutil
-    from pathlib import Path
-
-    server = SampleWebServer(SampleWeb(30, 4)).start()
-    sink = SmtpSink()
-    try:
-        intake = tmp_path / "intake"
-        shutil.copytree(Path(__file__).resolve().parents[2] / "sample_data" / "applicants", intake)
-        host = urlsplit(server.url).netloc
-        defs = build_definitions(scrape=ScrapeResource(acgme_base_url=server.url, host_intervals={host: 0.0}, workers=4),
-                                 warehouse=WarehouseResource(path=str(tmp_path / "w.duckdb")),
-                                 applicants_cfg=ApplicantsResource(intake_dir=str(intake), outputs_dir=str(tmp_path / "out")),
-                                 smtp=SmtpResource(host="127.0.0.1", port=sink.port, security="none"))
-        instance = new_instance(tmp_path)
-        assert run_job(defs, instance).success
-        db = tmp_path / "w.duckdb"
-        copies = query(db, "select url, content_hash from raw.pages where source = 'program_site' order by url")
-        facts = query(db, "select * exclude (site_checked_at) from marts.dim_programs order by program_id")
-        sent = len(sink.messages)
-        server.sites_challenge = True
-        run_job(defs, instance)
-        assert query(db, "select url, content_hash from raw.pages where source = 'program_site' order by url") == copies
-        kinds = dict(query(db, "select error_kind, count(*) from raw.fetch_log where error_kind is not null group by 1"))
-        assert kinds.get("blocked_page", 0) > 0
-        assert query(db, "select * exclude (site_checked_at) from marts.dim_programs order by program_id") == facts
-        assert len(sink.messages) == sent  # no applicant heard of the broken sites
-    finally:
-        sink.stop()
-        server.stop()
+def test_sites_answering_challenge_pages_change_nothing_and_email_no_one(refreshed_web, tmp_path):
+    defs, instance, db = refreshed_web.copy(tmp_path)  # after one good run that emailed the sample applicants
+    copies = query(db, "select url, content_hash from raw.pages where source = 'program_site' order by url")
+    facts = query(db, "select * exclude (site_checked_at) from marts.dim_programs order by program_id")
+    assert query(db, "select count(*) from app.delivery_ledger where status = 'sent'")[0][0] > 0
+    sent = len(refreshed_web.sink.messages)
+    refreshed_web.server.sites_challenge = True
+    run_job(defs, instance)
+    assert query(db, "select url, content_hash from raw.pages where source = 'program_site' order by url") == copies
+    kinds = dict(query(db, "select error_kind, count(*) from raw.fetch_log where error_kind is not null group by 1"))
+    assert kinds.get("blocked_page", 0) > 0
+    assert query(db, "select * exclude (site_checked_at) from marts.dim_programs order by program_id") == facts
+    assert len(refreshed_web.sink.messages) == sent  # no applicant heard of the broken sites

@@ -1,4 +1,7 @@
 """Running the real Dagster job against a loopback sample web and a temporary DuckDB file."""
+import os
+import shutil
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import dagster as dg
@@ -6,6 +9,8 @@ import duckdb
 
 from pipelines.definitions import build_definitions
 from pipelines.resources import ScrapeResource, WarehouseResource
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def definitions(server_url: str, db_path, **extra):
@@ -36,3 +41,58 @@ def new_instance(tmp_path):
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     return dg.DagsterInstance.local_temp(str(home))
+
+
+class RefreshedWeb:
+    """One successful nightly run of SampleWeb(30, 4) with the sample applicants, made once per test
+    session; each test starts from its own copy of that warehouse (`copy`), on the same loopback
+    server (page URLs in the warehouse name its port), reset to the same web with no fault switched on."""
+
+    SIZE, SEED = 30, 4
+
+    def __init__(self, tmp: Path):
+        from sample_web.generate import SampleWeb
+        from sample_web.server import SampleWebServer
+        from tests.conftest import SmtpSink
+
+        self.tmp, self.intake = tmp, tmp / "intake"
+        shutil.copytree(ROOT / "sample_data" / "applicants", self.intake)
+        self.server = SampleWebServer(SampleWeb(self.SIZE, self.SEED)).start()
+        self.sink = SmtpSink()
+        self.db = tmp / "w.duckdb"
+        result = run_job(self.definitions(self.db, tmp / "out"), new_instance(tmp))
+        assert result.success, "the shared first run failed"
+
+    def definitions(self, db: Path, outputs: Path, intake: Path | None = None, **scrape):
+        host = urlsplit(self.server.url).netloc
+        return build_definitions(scrape=ScrapeResource(acgme_base_url=self.server.url, host_intervals={host: 0.0}, workers=4,
+                                                       **scrape),
+                                 warehouse=WarehouseResource(path=str(db)), applicants_cfg=self.applicants(outputs, intake),
+                                 smtp=self.smtp())
+
+    def applicants(self, outputs: Path, intake: Path | None = None):
+        from pipelines.resources import ApplicantsResource
+
+        return ApplicantsResource(intake_dir=str(intake or self.intake), outputs_dir=str(outputs))
+
+    def smtp(self):
+        from pipelines.resources import SmtpResource
+
+        return SmtpResource(host="127.0.0.1", port=self.sink.port, security="none")
+
+    def copy(self, tmp_path: Path, **scrape):
+        """(defs, instance, db) for a test: its own copies of the warehouse and the intake folder, its own
+        outputs and Dagster instance (`tmp_path / "intake"`, `tmp_path / "out"`)."""
+        from sample_web.generate import SampleWeb
+
+        self.server.replace(SampleWeb(self.SIZE, self.SEED))
+        self.server.captcha = self.server.sites_disallowed = self.server.sites_challenge = False
+        db = tmp_path / "w.duckdb"
+        shutil.copyfile(self.db, db)
+        os.chmod(db, 0o600)
+        shutil.copytree(self.intake, tmp_path / "intake")
+        return self.definitions(db, tmp_path / "out", tmp_path / "intake", **scrape), new_instance(tmp_path), db
+
+    def stop(self):
+        self.sink.stop()
+        self.server.stop()

@@ -2,7 +2,6 @@
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,12 +10,11 @@ import dagster as dg
 import pytest
 import yaml
 
-from pipelines.resources import ApplicantsResource, OpsResource, SmtpResource
+from pipelines.resources import OpsResource
 from pipelines.schedules import nightly_schedule
 from pipelines.sensors import applicant_intake_sensor, ops_alert_on_failure
 from sample_web.generate import SampleWeb
-from tests.conftest import SmtpSink
-from tests.pipelines.helpers import definitions, materialized, new_instance, query, run_job
+from tests.pipelines.helpers import definitions, materialized, query, run_job
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,25 +36,12 @@ def test_nightly_schedule_defaults_and_override(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def refreshed(tmp_path_factory):
-    from sample_web.server import SampleWebServer
-
+def refreshed(refreshed_web, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ops")
-    intake = tmp / "intake"
-    intake.mkdir()
-    shutil.copy(ROOT / "sample_data" / "applicants" / "amina_sample.yaml", intake)
-    server = SampleWebServer(SampleWeb(40, 3)).start()
-    sink = SmtpSink()
-    db = tmp / "smartpick.duckdb"
-    applicants_cfg = ApplicantsResource(intake_dir=str(intake), outputs_dir=str(tmp / "outputs"))
-    smtp = SmtpResource(host="127.0.0.1", port=sink.port, security="none")
-    defs = definitions(server.url, db, applicants_cfg=applicants_cfg, smtp=smtp)
-    instance = new_instance(tmp)
-    assert run_job(defs, instance).success
-    yield dict(server=server, sink=sink, db=db, defs=defs, instance=instance, intake=intake,
-               applicants_cfg=applicants_cfg, smtp=smtp, tmp=tmp)
-    sink.stop()
-    server.stop()
+    defs, instance, db = refreshed_web.copy(tmp)  # a warehouse after one good nightly run
+    return dict(server=refreshed_web.server, sink=refreshed_web.sink, db=db, defs=defs, instance=instance,
+                intake=tmp / "intake", applicants_cfg=refreshed_web.applicants(tmp / "out", tmp / "intake"),
+                smtp=refreshed_web.smtp(), tmp=tmp)
 
 
 def test_new_profile_triggers_a_run_that_emails_only_that_applicant(refreshed):
