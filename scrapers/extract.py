@@ -17,9 +17,21 @@ from scrapers.facts import CATALOGUE, FIELDS, Candidate, attempts, clinical, ecf
 from scrapers.residents import classify_school, parse_residents
 
 RULES = (visa, scores, attempts, graduation, clinical, ecfmg, imgs)
+
+
+def _for_lowered(pattern: re.Pattern) -> re.Pattern:
+    """A trigger for text lower-cased once per unit: re.I costs twice as much as one str.lower() per
+    unit, and the triggers run over every unit of every page. A trigger must be written in lower
+    case (no capitals, no upper-case escapes such as \\S) to be used this way."""
+    if pattern.pattern != pattern.pattern.lower():
+        raise ValueError(f"trigger not in lower case, it would never match lowered text: {pattern.pattern}")
+    return re.compile(pattern.pattern)
+
+
+TRIGGERS = {rules: _for_lowered(rules.TRIGGER) for rules in RULES}
 # one scan tells whether any fact group could concern a unit: most units (navigation, headings, prose
 # about the city) match none, and skip the seven separate trigger scans
-ANY_TRIGGER = re.compile("|".join(f"(?:{rules.TRIGGER.pattern})" for rules in RULES), re.I)
+ANY_TRIGGER = _for_lowered(re.compile("|".join(f"(?:{rules.TRIGGER.pattern})" for rules in RULES)))
 
 
 @dataclass(frozen=True)
@@ -77,9 +89,10 @@ def resolve(cands: list[Candidate], url: str | None) -> tuple[dict, dict]:
 def read_document(doc: document.Document, url: str | None = None) -> ProgramFacts:
     cands: list[Candidate] = []
     probes = [(unit, probe) for unit in doc.units if len(unit.text) <= 1500
-              for probe in (f"{unit.text} {unit.context}",) if ANY_TRIGGER.search(probe)]
+              for probe in (f"{unit.text} {unit.context}".lower(),) if ANY_TRIGGER.search(probe)]
     for rules in RULES:
-        found = [c for unit, probe in probes if rules.TRIGGER.search(probe) for c in rules.read(unit, doc)]
+        trigger = TRIGGERS[rules]
+        found = [c for unit, probe in probes if trigger.search(probe) for c in rules.read(unit, doc)]
         cands.extend(rules.finish(found) if hasattr(rules, "finish") else found)
     facts, conflicts = resolve([c for c in cands if c.value is not None], url)
     if "usce_min_months" in facts and getattr(facts.get("usce_required"), "value", None) is not True:
