@@ -163,16 +163,11 @@ from g
 """
 
 
-SCORE_COLUMNS = ("applicant_id, program_id, specialty_name, preference, specialty_chance, chance, chance_low, chance_high, "
-                 "score, tier, outcome, gated, gate_reasons, asks, scored_at")
-
-
 def main_pass(con, p: scoring.ScoringParams) -> float:
     """The product's scoring statement alone (score() then adds "what would open most")."""
     t0 = time.perf_counter()
     with transaction(con):
-        con.execute("delete from app.program_scores")
-        con.execute(f"insert into app.program_scores ({SCORE_COLUMNS}) {scoring._scores_sql(p, scoring._applicant_relation(None))}")
+        scoring.score_pairs(con, p, None)
     return time.perf_counter() - t0
 
 

@@ -305,6 +305,20 @@ def _applicant_relation(applicant_ids: list[str] | None) -> str:
     return f"(select * from app.applicants {flt})"
 
 
+SCORE_COLUMNS = ("applicant_id, program_id, specialty_name, preference, specialty_chance, chance, chance_low, chance_high, "
+                 "score, tier, outcome, gated, gate_reasons, asks, scored_at")
+
+
+def score_pairs(con, params: ScoringParams, applicant_ids: list[str] | None) -> None:
+    """The scoring statement alone: the applicants' pairs replaced in app.program_scores (the caller
+    holds the transaction; bench/bench_scoring.py times this beside a bare statement)."""
+    params_ = {"ids": applicant_ids} if applicant_ids is not None else {}
+    where = "" if applicant_ids is None else "where applicant_id in (select unnest($ids))"
+    con.execute(f"delete from app.program_scores {where}", params_)
+    con.execute(f"insert into app.program_scores ({SCORE_COLUMNS}) {_scores_sql(params, _applicant_relation(applicant_ids))}",
+                params_)
+
+
 def score(con, params: ScoringParams, applicant_ids: list[str] | None = None, progress=None) -> dict:
     """Recompute app.program_scores (and what would open most) for the given applicants (all when None)."""
     ensure_schema(con)
@@ -313,11 +327,8 @@ def score(con, params: ScoringParams, applicant_ids: list[str] | None = None, pr
     applicant_ids = _everyone_or(con, applicant_ids)
     params_ = {"ids": applicant_ids} if applicant_ids is not None else {}
     where = "" if applicant_ids is None else "where applicant_id in (select unnest($ids))"
-    cols = ("applicant_id, program_id, specialty_name, preference, specialty_chance, chance, chance_low, chance_high, "
-            "score, tier, outcome, gated, gate_reasons, asks, scored_at")
     with transaction(con):
-        con.execute(f"delete from app.program_scores {where}", params_)
-        con.execute(f"insert into app.program_scores ({cols}) {_scores_sql(params, _applicant_relation(applicant_ids))}", params_)
+        score_pairs(con, params, applicant_ids)
         if progress:
             progress(1)
         _openers(con, params, applicant_ids, params_, progress)
