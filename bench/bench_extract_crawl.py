@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
-from bench.sample_web_process import served_sample_web
+from bench.served import served_sample_web
 from scrapers.crawl import crawl_sites
 from scrapers.extract import extract_facts
 from scrapers.fetch import FetchConfig, Fetcher

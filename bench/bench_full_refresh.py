@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.sample_web_process import served_sample_web
+from bench.served import served_sample_web
 from bench.synthetic_warehouse import synthetic_applicants
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.served import served_smtp_sink
 from bench.synthetic_warehouse import build_marts, load_applicants, load_truth, synthetic_applicants
 from pipelines import scoring
 from scrapers.facts import FIELDS
@@ -172,37 +173,15 @@ def main_pass(con, p: scoring.ScoringParams) -> float:
 
 
 def email_rate(con, n: int) -> float:
-    """Messages/s to aiosmtpd on loopback in its own process, as a real server would be (one in
-    this process would share the interpreter lock with the sender and slow it)."""
-    import socket
-    import subprocess
-    import sys
-
+    """Messages/s to aiosmtpd on loopback in its own process, as a real server would be."""
     from pipelines.publishing import SmtpMailer, deliver
 
     ids = [r[0] for r in con.execute("select distinct applicant_id from app.ranked_lists order by 1 limit ?", [n]).fetchall()]
     con.execute("update app.applicants set consent_to_email = applicant_id in (select unnest(?))", [ids])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink",
-                               "-l", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    with served_smtp_sink() as port:
         t0 = time.perf_counter()
         report = deliver(con, SmtpMailer("127.0.0.1", port), "SmartPick <l@smartpick.invalid>", "u@smartpick.invalid")
         return report.sent / (time.perf_counter() - t0)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def main():
@@ -255,13 +234,11 @@ def main():
     print(f"{args.applicants:,} applicants x {args.programs:,} programs: {full['pairs']:,} pairs in target specialties "
           f"scored in {secs:.1f} s = {full['pairs'] / secs:,.0f} pairs/s ({nominal / secs:,.0f} nominal pairs/s); "
           f"pandas would take about {full['pairs'] / pandas_rate:,.0f} s at its rate")
-    if args.no_lists:
-        print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
-        return
-    t0 = time.perf_counter()
-    lists = scoring.build_lists(con, params=p)
-    print(f"ranked lists for {lists['new_list_versions']:,} applicants in {time.perf_counter() - t0:.1f} s")
-    print(f"emails to a loopback SMTP server in its own process: {email_rate(con, args.emails):,.1f} messages/s")
+    if not args.no_lists:
+        t0 = time.perf_counter()
+        lists = scoring.build_lists(con, params=p)
+        print(f"ranked lists for {lists['new_list_versions']:,} applicants in {time.perf_counter() - t0:.1f} s")
+        print(f"emails to a loopback SMTP server in its own process: {email_rate(con, args.emails):,.1f} messages/s")
     print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
 
 

@@ -1,4 +1,5 @@
-"""The sample web in its own process (as a real site would be), for benches."""
+"""Servers in their own process, as real ones would be, for benches: the sample web and an SMTP sink
+(one in the bench's own process would share the interpreter lock with the code being measured)."""
 from __future__ import annotations
 
 import socket
@@ -9,12 +10,35 @@ import urllib.request
 from contextlib import contextmanager
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served_smtp_sink():
+    """Yields the port of aiosmtpd on 127.0.0.1 accepting and discarding every message."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
 @contextmanager
 def served_sample_web(size: int):
     """Yields the base URL of a sample web of `size` programs served by `smartpick sample-web serve`."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "sample-web", "serve", "--size", str(size),
                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
