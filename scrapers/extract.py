@@ -19,19 +19,19 @@ from scrapers.residents import classify_school, parse_residents
 RULES = (visa, scores, attempts, graduation, clinical, ecfmg, imgs)
 
 
-def _for_lowered(pattern: re.Pattern) -> re.Pattern:
+def _for_lowered(pattern: str) -> re.Pattern:
     """A trigger for text lower-cased once per unit: re.I costs twice as much as one str.lower() per
     unit, and the triggers run over every unit of every page. A trigger must be written in lower
     case (no capitals, no upper-case escapes such as \\S) to be used this way."""
-    if pattern.pattern != pattern.pattern.lower():
-        raise ValueError(f"trigger not in lower case, it would never match lowered text: {pattern.pattern}")
-    return re.compile(pattern.pattern)
+    if pattern != pattern.lower():
+        raise ValueError(f"trigger not in lower case, it would never match lowered text: {pattern}")
+    return re.compile(pattern)
 
 
-TRIGGERS = {rules: _for_lowered(rules.TRIGGER) for rules in RULES}
+TRIGGERS = {rules: _for_lowered(rules.TRIGGER.pattern) for rules in RULES}
 # one scan tells whether any fact group could concern a unit: most units (navigation, headings, prose
 # about the city) match none, and skip the seven separate trigger scans
-ANY_TRIGGER = _for_lowered(re.compile("|".join(f"(?:{rules.TRIGGER.pattern})" for rules in RULES)))
+ANY_TRIGGER = _for_lowered("|".join(f"(?:{rules.TRIGGER.pattern})" for rules in RULES))
 
 
 @dataclass(frozen=True)

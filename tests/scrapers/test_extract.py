@@ -105,12 +105,10 @@ def test_cli_rejects_other_file_types(tmp_path):
 
 
 def test_triggers_run_on_lowered_text_so_a_capital_in_one_is_refused_and_shouted_pages_still_match():
-    import re
-
     from scrapers.extract import _for_lowered
 
     with pytest.raises(ValueError):
-        _for_lowered(re.compile(r"J-1|\S+visa"))
+        _for_lowered(r"J-1|\S+visa")
     facts = extract_facts("<html><body><h2>VISA POLICY</h2><p>WE SPONSOR J-1 VISAS ONLY. WE DO NOT SPONSOR H-1B VISAS.</p>"
                           "</body></html>").facts
     assert facts["sponsors_j1"].value is True and facts["sponsors_h1b"].value is False
