@@ -13,9 +13,9 @@ from pipelines.resources import ScrapeResource, WarehouseResource
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def definitions(server_url: str, db_path, **extra):
+def definitions(server_url: str, db_path, scrape_options: dict | None = None, **extra):
     host = urlsplit(server_url).netloc
-    scrape = ScrapeResource(acgme_base_url=server_url, host_intervals={host: 0.0}, workers=4)
+    scrape = ScrapeResource(acgme_base_url=server_url, host_intervals={host: 0.0}, workers=4, **(scrape_options or {}))
     return build_definitions(scrape=scrape, warehouse=WarehouseResource(path=str(db_path)), **extra)
 
 
@@ -64,11 +64,7 @@ class RefreshedWeb:
         assert result.success, "the shared first run failed"
 
     def definitions(self, db: Path, outputs: Path, intake: Path | None = None, **scrape):
-        host = urlsplit(self.server.url).netloc
-        return build_definitions(scrape=ScrapeResource(acgme_base_url=self.server.url, host_intervals={host: 0.0}, workers=4,
-                                                       **scrape),
-                                 warehouse=WarehouseResource(path=str(db)), applicants_cfg=self.applicants(outputs, intake),
-                                 smtp=self.smtp())
+        return definitions(self.server.url, db, scrape, applicants_cfg=self.applicants(outputs, intake), smtp=self.smtp())
 
     def applicants(self, outputs: Path, intake: Path | None = None):
         from pipelines.resources import ApplicantsResource
