@@ -291,7 +291,7 @@ def erase(con, applicant_id: str, outputs: Path) -> dict:
     with transaction(con):
         if hashed:
             con.execute("insert into app.erased_applicants values (?, now()) on conflict do nothing", [hashed])
-        for table in ("app.program_scores", "app.ranked_lists", "app.list_versions", "app.applicant_openers"):
+        for table in ("app.pair_scores", "app.ranked_lists", "app.list_versions", "app.applicant_openers"):
             counts[table] = len(con.execute(f"delete from {table} where applicant_id = ? returning 1", [applicant_id]).fetchall())
         con.execute("update app.delivery_ledger set applicant_id = null, message_id = null where applicant_id = ?", [applicant_id])
         counts["app.applicant_quarantine"] = len(con.execute(

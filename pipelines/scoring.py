@@ -66,7 +66,7 @@ create or replace macro smartpick_chance_bound(score, rate, n_rate, m_mean, n_me
 
 
 def ensure_schema(con) -> None:
-    ensure_scoring(con)
+    ensure_scoring(con, GATE_CODES, ASK_FACTS)
     con.execute(CHANCE_MACROS)
 
 
@@ -79,8 +79,8 @@ def _ev(fact: str) -> str:
     return f"d.{fact}_evidence as {fact}_sentence, d.{fact}_source_url as {fact}_url, strftime(d.{fact}_fetched_at, '%Y-%m-%d') as {fact}_checked"
 
 
-def _item(code: str, a: str = "null", b: str = "null", fact: str | None = None, ev: bool = True) -> str:
-    sentence, url, checked = (f"{fact}_sentence", f"{fact}_url", f"{fact}_checked") if fact and ev else ("null", "null", "null")
+def _item(code: str, a: str = "null", b: str = "null", fact: str | None = None) -> str:
+    sentence, url, checked = (f"{fact}_sentence", f"{fact}_url", f"{fact}_checked") if fact else ("null", "null", "null")
     return (f"struct_pack(code := '{code}', a := ({a})::varchar, b := ({b})::varchar, "
             f"sentence := {sentence}, url := {url}, checked := {checked})")
 
@@ -88,14 +88,73 @@ def _item(code: str, a: str = "null", b: str = "null", fact: str | None = None, 
 _EVIDENCE_COLUMNS = ", ".join(_ev(f) for f in FIELDS)
 
 
+def _gate_terms(p: ScoringParams) -> list[tuple[str, str, tuple, dict]]:
+    """Each exclusion as (code, condition on a pair, the item's numbers): declared once for the persisted
+    bitmask and for the explained list, in the order the reasons are shown."""
+    return [
+        ("visa_j1_closed", "visa_route = 'closed' and visa_need in ('j1', 'either') and sponsors_j1 = false", (), {"fact": "sponsors_j1"}),
+        ("visa_h1b_closed", "visa_route = 'closed' and visa_need in ('h1b', 'either') and sponsors_h1b = false", (), {"fact": "sponsors_h1b"}),
+        ("visa_h1b_step3", "visa_route = 'closed' and visa_need in ('h1b', 'either') and coalesce(sponsors_h1b, true) and not step3_passed",
+         ("strftime(h1b_step3_by, '%-d %B %Y')", "strftime(step3_expected_date, '%B %Y')", "requires_step3_for_h1b"), {}),
+        ("no_imgs", "accepts_imgs = false", (), {"fact": "accepts_imgs"}),
+        ("step2_no_score", "step2ck_min is not null and step2ck_score is null", ("step2ck_min",), {"fact": "step2ck_min"}),
+        ("step2_floor", "step2ck_min is not null and step2ck_score < step2ck_min", ("step2ck_min", "step2ck_min - step2ck_score", "step2ck_min"), {}),
+        ("step1_floor", "step1_min is not null and step1_score < step1_min", ("step1_min", "step1_score", "step1_min"), {}),
+        ("attempts", "max_attempts is not null and most_attempts > max_attempts", ("max_attempts", "most_attempts", "max_attempts"), {}),
+        ("yog", "yog_max_years is not null and years_since_graduation > yog_max_years",
+         ("yog_max_years", "years_since_graduation", "yog_max_years"), {}),
+        ("usce_none", "usce_required and (usce_kind <> 'hands_on' or usce_months = 0)", (), {"fact": "usce_required"}),
+        ("usce_months", "usce_required and usce_min_months is not null and usce_kind = 'hands_on' and usce_months between 1 and usce_min_months - 1",
+         ("usce_min_months", "usce_months", "usce_min_months"), {}),
+        ("ecfmg_application", "ecfmg_required_by = 'application' and ecfmg_status <> 'certified'", (), {"fact": "ecfmg_required_by"}),
+        ("ecfmg_rank", f"ecfmg_required_by = 'rank' and ecfmg_status <> 'certified' and coalesce(ecfmg_expected_date > date '{p.rank_deadline}', true)",
+         (f"strftime(date '{p.rank_deadline}', '%-d %B')",), {"fact": "ecfmg_required_by"}),
+        ("ecfmg_start", f"ecfmg_required_by = 'start' and ecfmg_status <> 'certified' and coalesce(ecfmg_expected_date > date '{p.training_start}', true)",
+         (f"strftime(date '{p.training_start}', '%-d %B')",), {"fact": "ecfmg_required_by"}),
+    ]
+
+
+def _ask_terms(p: ScoringParams) -> list[tuple[str, str]]:
+    """Each open question as (the fact to ask about, condition on a pair): an unknown fact that could
+    exclude this applicant."""
+    return [
+        ("sponsors_j1", "visa_route = 'unknown' and visa_need in ('j1', 'either') and j1_route = 'unknown'"),
+        ("sponsors_h1b", "visa_route = 'unknown' and visa_need in ('h1b', 'either') and h1b_route = 'unknown'"),
+        ("accepts_imgs", "accepts_imgs is null and img_share is null"),
+        ("step2ck_min", "step2ck_min is null and (step2ck_score is null or step2ck_score < step2ck_matched_q1)"),
+        ("max_attempts", "max_attempts is null and most_attempts > 1"),
+        ("yog_max_years", f"yog_max_years is null and years_since_graduation > {p.yog_ask_after}"),
+        ("usce_required", "usce_required is null and (usce_kind <> 'hands_on' or usce_months = 0)"),
+        ("ecfmg_required_by", "ecfmg_required_by is null and ecfmg_status <> 'certified'"),
+    ]
+
+
+# The codes behind the bits of app.pair_scores.gate_mask and ask_mask (bit i = the i-th code). The
+# table's gate_reasons and asks columns decode them (warehouse/ddl.py); the order is the terms' order.
+GATE_CODES = tuple(t[0] for t in _gate_terms(ScoringParams.for_today(dt.date(2000, 1, 1))))
+ASK_FACTS = tuple(t[0] for t in _ask_terms(ScoringParams.for_today(dt.date(2000, 1, 1))))
+
+
+def _mask(terms) -> str:
+    """Conditions as one integer, bit i set when the i-th holds: 27 M pairs carry two numbers instead of
+    two lists of strings, which cost more to build and to write than everything else in the statement."""
+    return " | ".join(f"case when {t[1]} then {1 << i} else 0 end" for i, t in enumerate(terms))
+
+
 def _judged_sql(p: ScoringParams, applicants: str, only: str | None = None, evidence: bool = True) -> str:
     """Pairs, visa routes, gates and asks for the applicants of `applicants` (a relation); with `only`
     (a relation of applicant_id, program_id, specialty_name), just those pairs, joined before any
     evidence column is built, so explaining 0.8 M shown pairs never materialises 27 M wide ones."""
     # without evidence (scores, "what would open most"), no sentence, page or date is carried through
-    # 27 M pairs: the gates keep only their codes and numbers
-    def item(*args, **kw):
-        return _item(*args, **kw, ev=evidence)
+    # 27 M pairs: the exclusions and open questions are two bitmasks
+    if evidence:
+        gates = ("list_filter([\n            " + ",\n            ".join(f"case when {cond} then {_item(code, *args, **kw)} end"
+                                                       for code, cond, args, kw in _gate_terms(p))
+                 + "\n        ], lambda x: x is not null) as gates")
+        asks = "null as _no_asks"  # an explanation reads the asks from app.program_scores
+    else:
+        gates = f"{_mask(_gate_terms(p))} as gate_mask"
+        asks = f"{_mask(_ask_terms(p))} as ask_mask"
 
     ev_cols = _EVIDENCE_COLUMNS if evidence else "null as _no_evidence"
     only_join = (f"join {only} o on o.applicant_id = t.applicant_id and o.program_id = f.program_id "
@@ -152,70 +211,59 @@ visa as (
 ),
 judged as (
     select *,
-        list_filter([
-            case when visa_route = 'closed' and visa_need in ('j1', 'either') and sponsors_j1 = false then {item('visa_j1_closed', fact='sponsors_j1')} end,
-            case when visa_route = 'closed' and visa_need in ('h1b', 'either') and sponsors_h1b = false then {item('visa_h1b_closed', fact='sponsors_h1b')} end,
-            case when visa_route = 'closed' and visa_need in ('h1b', 'either') and coalesce(sponsors_h1b, true)
-                      and not step3_passed then {item('visa_h1b_step3', "strftime(h1b_step3_by, '%-d %B %Y')", "strftime(step3_expected_date, '%B %Y')", 'requires_step3_for_h1b')} end,
-            case when accepts_imgs = false then {item('no_imgs', fact='accepts_imgs')} end,
-            case when step2ck_min is not null and step2ck_score is null then {item('step2_no_score', 'step2ck_min', fact='step2ck_min')} end,
-            case when step2ck_min is not null and step2ck_score < step2ck_min then {item('step2_floor', 'step2ck_min', 'step2ck_min - step2ck_score', 'step2ck_min')} end,
-            case when step1_min is not null and step1_score < step1_min then {item('step1_floor', 'step1_min', 'step1_score', 'step1_min')} end,
-            case when max_attempts is not null and most_attempts > max_attempts then {item('attempts', 'max_attempts', 'most_attempts', 'max_attempts')} end,
-            case when yog_max_years is not null and years_since_graduation > yog_max_years then {item('yog', 'yog_max_years', 'years_since_graduation', 'yog_max_years')} end,
-            case when usce_required and (usce_kind <> 'hands_on' or usce_months = 0) then {item('usce_none', fact='usce_required')} end,
-            case when usce_required and usce_min_months is not null and usce_kind = 'hands_on' and usce_months between 1 and usce_min_months - 1 then {item('usce_months', 'usce_min_months', 'usce_months', 'usce_min_months')} end,
-            case when ecfmg_required_by = 'application' and ecfmg_status <> 'certified' then {item('ecfmg_application', fact='ecfmg_required_by')} end,
-            case when ecfmg_required_by = 'rank' and ecfmg_status <> 'certified' and coalesce(ecfmg_expected_date > date '{p.rank_deadline}', true) then {item('ecfmg_rank', "strftime(date '" + str(p.rank_deadline) + "', '%-d %B')", fact='ecfmg_required_by')} end,
-            case when ecfmg_required_by = 'start' and ecfmg_status <> 'certified' and coalesce(ecfmg_expected_date > date '{p.training_start}', true) then {item('ecfmg_start', "strftime(date '" + str(p.training_start) + "', '%-d %B')", fact='ecfmg_required_by')} end
-        ], lambda x: x is not null) as gates,
+        {gates},
         -- unknown facts that could exclude THIS applicant: the program is "ask first", never safety
-        list_filter([
-            case when visa_route = 'unknown' and visa_need in ('j1', 'either') and j1_route = 'unknown' then 'sponsors_j1' end,
-            case when visa_route = 'unknown' and visa_need in ('h1b', 'either') and h1b_route = 'unknown' then 'sponsors_h1b' end,
-            case when accepts_imgs is null and img_share is null then 'accepts_imgs' end,
-            case when step2ck_min is null and (step2ck_score is null or step2ck_score < step2ck_matched_q1) then 'step2ck_min' end,
-            case when max_attempts is null and most_attempts > 1 then 'max_attempts' end,
-            case when yog_max_years is null and years_since_graduation > {p.yog_ask_after} then 'yog_max_years' end,
-            case when usce_required is null and (usce_kind <> 'hands_on' or usce_months = 0) then 'usce_required' end,
-            case when ecfmg_required_by is null and ecfmg_status <> 'certified' then 'ecfmg_required_by' end
-        ], lambda x: x is not null) as asks
+        {asks}
     from visa
 )"""
 
 
 def _scores_sql(p: ScoringParams, applicants: str) -> str:
     return _judged_sql(p, applicants, evidence=False) + f""",
+specialty_chances as (
+    -- the specialty chance and its range depend on the applicant and the specialty only: computed once
+    -- per target, not once per program
+    select t.applicant_id, t.specialty_name,
+        smartpick_chance(a.step2ck_score, coalesce(s.img_match_rate, {p.overall_img_rate}), s.step2ck_matched_mean, s.step2ck_not_matched_mean, s.step2ck_pooled_sd) as specialty_chance,
+        smartpick_chance_bound(a.step2ck_score, coalesce(s.img_match_rate, {p.overall_img_rate}), s.img_matched + s.img_not_matched, s.step2ck_matched_mean, s.step2ck_not_matched_mean, s.step2ck_pooled_sd, s.step2ck_matched_n, s.step2ck_not_matched_n, -1.96) as specialty_low,
+        smartpick_chance_bound(a.step2ck_score, coalesce(s.img_match_rate, {p.overall_img_rate}), s.img_matched + s.img_not_matched, s.step2ck_matched_mean, s.step2ck_not_matched_mean, s.step2ck_pooled_sd, s.step2ck_matched_n, s.step2ck_not_matched_n, 1.96) as specialty_high
+    from targets t
+    join applicants a using (applicant_id)
+    join marts.dim_specialties s on s.specialty_code = t.specialty_code
+),
+specialty_logits as (
+    select *, smartpick_logit(specialty_chance) as specialty_logit, smartpick_logit(specialty_low) as specialty_low_logit,
+        smartpick_logit(specialty_high) as specialty_high_logit
+    from specialty_chances
+),
 adjusted as (
-    select *,
-        smartpick_chance(step2ck_score, coalesce(img_match_rate, {p.overall_img_rate}), step2ck_matched_mean, step2ck_not_matched_mean, step2ck_pooled_sd) as specialty_chance,
-        smartpick_chance_bound(step2ck_score, coalesce(img_match_rate, {p.overall_img_rate}), rate_n, step2ck_matched_mean, step2ck_not_matched_mean, step2ck_pooled_sd, step2ck_matched_n, step2ck_not_matched_n, -1.96) as specialty_low,
-        smartpick_chance_bound(step2ck_score, coalesce(img_match_rate, {p.overall_img_rate}), rate_n, step2ck_matched_mean, step2ck_not_matched_mean, step2ck_pooled_sd, step2ck_matched_n, step2ck_not_matched_n, 1.96) as specialty_high,
+    select j.*, c.specialty_chance, c.specialty_logit, c.specialty_low_logit, c.specialty_high_logit,
         -- the program adjustment (docs/scoring.md): IMG share against the specialty's, the index, the applicant's places
         case when img_share is not null and specialty_img_share_avg is not null then {p.beta_img_share} * (img_share - specialty_img_share_avg) else 0 end
             + case when index_known_weight >= 50 then {p.beta_index} * (img_friendliness_index - 50) / 50 else 0 end
             + case when list_contains(preferred_states, state) then {p.fit_state}
                    when list_contains(preferred_regions, census_region) then {p.fit_region} else 0 end
             + case when program_type_preference = program_type then {p.fit_type} else 0 end as adjustment
-    from judged
+    from judged j
+    join specialty_logits c using (applicant_id, specialty_name)
 ),
 chanced as (
     select *,
-        smartpick_sigmoid(smartpick_logit(specialty_chance) + adjustment) as chance,
-        smartpick_sigmoid(smartpick_logit(specialty_low) + adjustment) as chance_low,
-        smartpick_sigmoid(smartpick_logit(specialty_high) + adjustment) as chance_high
+        smartpick_sigmoid(specialty_logit + adjustment) as chance,
+        smartpick_sigmoid(specialty_low_logit + adjustment) as chance_low,
+        smartpick_sigmoid(specialty_high_logit + adjustment) as chance_high
     from adjusted
 )
 select applicant_id, program_id, specialty_name, preference, specialty_chance, chance, chance_low, chance_high,
     round(100 * chance, 1) as score,
-    case when len(gates) > 0 or len(asks) > 0 then null
+    case when gate_mask <> 0 or ask_mask <> 0 then null
          -- safety only when even the low end of the range clears the band, and never where the roster shows no IMG
          when chance_low >= {p.safety_threshold} and not roster_shows_no_imgs then 'safety'
          when chance >= {p.target_threshold} then 'target' else 'reach' end as tier,
-    case when len(gates) > 0 then 'excluded' when len(asks) > 0 then 'ask_first' else 'listed' end as outcome,
-    len(gates) > 0 as gated,
-    list_transform(gates, lambda x: x.code) as gate_reasons,
-    asks,
+    case when gate_mask <> 0 then 'excluded' when ask_mask <> 0 then 'ask_first' else 'listed' end as outcome,
+    gate_mask <> 0 as gated,
+    gate_mask,
+    ask_mask,
     now() as scored_at
 from chanced
 """
@@ -306,21 +354,21 @@ def _applicant_relation(applicant_ids: list[str] | None) -> str:
 
 
 SCORE_COLUMNS = ("applicant_id, program_id, specialty_name, preference, specialty_chance, chance, chance_low, chance_high, "
-                 "score, tier, outcome, gated, gate_reasons, asks, scored_at")
+                 "score, tier, outcome, gated, gate_mask, ask_mask, scored_at")
 
 
 def score_pairs(con, params: ScoringParams, applicant_ids: list[str] | None) -> None:
-    """The scoring statement alone: the applicants' pairs replaced in app.program_scores (the caller
+    """The scoring statement alone: the applicants' pairs replaced in app.pair_scores (the caller
     holds the transaction; bench/bench_scoring.py times this beside a bare statement)."""
     params_ = {"ids": applicant_ids} if applicant_ids is not None else {}
     where = "" if applicant_ids is None else "where applicant_id in (select unnest($ids))"
-    con.execute(f"delete from app.program_scores {where}", params_)
-    con.execute(f"insert into app.program_scores ({SCORE_COLUMNS}) {_scores_sql(params, _applicant_relation(applicant_ids))}",
+    con.execute(f"delete from app.pair_scores {where}", params_)
+    con.execute(f"insert into app.pair_scores ({SCORE_COLUMNS}) {_scores_sql(params, _applicant_relation(applicant_ids))}",
                 params_)
 
 
 def score(con, params: ScoringParams, applicant_ids: list[str] | None = None, progress=None) -> dict:
-    """Recompute app.program_scores (and what would open most) for the given applicants (all when None)."""
+    """Recompute app.pair_scores (and what would open most) for the given applicants (all when None)."""
     ensure_schema(con)
     if applicant_ids is not None and not applicant_ids:
         return {"applicants": 0, "pairs": 0}
@@ -334,7 +382,7 @@ def score(con, params: ScoringParams, applicant_ids: list[str] | None = None, pr
         _openers(con, params, applicant_ids, params_, progress)
     n, applicants, gated, ask = con.execute(
         f"select count(*), count(distinct applicant_id), count(*) filter (where outcome = 'excluded'), "
-        f"count(*) filter (where outcome = 'ask_first') from app.program_scores {where}", params_).fetchone()
+        f"count(*) filter (where outcome = 'ask_first') from app.pair_scores {where}", params_).fetchone()
     return {"applicants": applicants, "pairs": n, "gated_pairs": gated, "ask_first_pairs": ask}
 
 
@@ -359,9 +407,9 @@ def _openers(con, params: ScoringParams, applicant_ids, params_, progress=None) 
         con.execute(f"""
             insert into app.applicant_openers
             {_judged_sql(params, variant, evidence=False)}
-            select j.applicant_id, '{change}', count(*) filter (where len(j.gates) = 0 and s.outcome = 'excluded'), now()
+            select j.applicant_id, '{change}', count(*) filter (where j.gate_mask = 0 and s.outcome = 'excluded'), now()
             from judged j
-            join app.program_scores s using (applicant_id, program_id)
+            join app.pair_scores s using (applicant_id, program_id)
             group by j.applicant_id""", params_)
         if progress:
             progress(1)

@@ -80,12 +80,17 @@ create table if not exists app.delivery_ledger (
 # one reason, exclusion or piece of evidence: a code, two parameters, the sentence, page and date behind it
 ITEM = "struct(code varchar, a varchar, b varchar, sentence varchar, url varchar, checked varchar)"
 
-SCORING_DDL = f"""
+SCORES_DDL = """
 create schema if not exists app;
-create table if not exists app.program_scores (
+create table if not exists app.pair_scores (
     applicant_id varchar, program_id varchar, specialty_name varchar, preference integer,
     specialty_chance double, chance double, chance_low double, chance_high double, score double, tier varchar,
-    outcome varchar, gated boolean, gate_reasons varchar[], asks varchar[], scored_at timestamptz);
+    outcome varchar, gated boolean, gate_mask integer, ask_mask integer, scored_at timestamptz);
+comment on table app.pair_scores is '{signature}';
+"""
+SCORES_VIEW = "create or replace view app.program_scores as select *, {gate_reasons} as gate_reasons, {asks} as asks from app.pair_scores"
+
+SCORING_DDL = f"""
 create table if not exists app.list_versions (
     applicant_id varchar, list_version integer, list_hash varchar, created_at timestamptz, entries integer,
     primary key (applicant_id, list_version));
@@ -121,14 +126,29 @@ def ensure_ledger(con) -> None:
     con.execute(LEDGER_DDL)
 
 
-def ensure_scoring(con) -> None:
-    """Applicants, scores and lists; a scores table of the old shape is dropped (it is recomputed every run)."""
+def _decoded(mask: str, codes: tuple[str, ...]) -> str:
+    return f"list_filter([{', '.join(repr(c) for c in codes)}], lambda code, i: {mask} & (1 << (i - 1)) <> 0)"
+
+
+def ensure_scoring(con, gate_codes: tuple[str, ...], ask_facts: tuple[str, ...]) -> None:
+    """Applicants, scores and lists. app.pair_scores keeps each pair's exclusions and open questions as
+    two bitmasks (bit i = the i-th code, in the order given): 27 M pairs store two integers instead of
+    two lists of strings. The view app.program_scores decodes them into gate_reasons and asks, for
+    analysts and for the lists. The bit order is the table's comment: a table written with another
+    order, or the older program_scores table, is dropped with the applicants' score hashes, so the next
+    run rescores everyone (scores are derived: nothing is lost)."""
     ensure_app(con)
-    cols = {r[0] for r in con.execute("select column_name from information_schema.columns "
-                                      "where table_schema = 'app' and table_name = 'program_scores'").fetchall()}
-    if cols and ("outcome" not in cols or "gates" in cols):
-        # derived, recomputed every run: an older shape (wide rows with evidence) is dropped, not migrated
-        con.execute("drop table app.program_scores")
+    signature = f"gate_mask bits: {', '.join(gate_codes)}; ask_mask bits: {', '.join(ask_facts)}"
+    tables = dict(con.execute("select table_name, comment from duckdb_tables() where schema_name = 'app' "
+                              "and table_name in ('pair_scores', 'program_scores')").fetchall())
+    if "program_scores" in tables or tables.get("pair_scores", signature) != signature:
+        con.execute(f"drop {'table' if 'program_scores' in tables else 'view'} if exists app.program_scores")
+        con.execute("drop table if exists app.pair_scores")
+        con.execute("drop table if exists app.score_inputs")
+    if "pair_scores" not in tables or tables["pair_scores"] != signature:
+        con.execute(SCORES_DDL.format(signature=signature))
+    if not con.execute("select 1 from duckdb_views() where schema_name = 'app' and view_name = 'program_scores'").fetchall():
+        con.execute(SCORES_VIEW.format(gate_reasons=_decoded("gate_mask", gate_codes), asks=_decoded("ask_mask", ask_facts)))
     con.execute(SCORING_DDL)
     for name, kind in RANKED_LIST_COLUMNS.items():
         con.execute(f"alter table app.ranked_lists add column if not exists {name} {kind}")

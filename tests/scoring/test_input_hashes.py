@@ -66,3 +66,29 @@ def test_a_check_time_alone_changes_nothing_but_the_model_changes_everyone(tmp_p
     con.execute("update marts.dim_programs set site_checked_at = now()")  # a nightly check of unchanged pages
     assert nightly(con, params)[0] == []
     assert nightly(con, dataclasses.replace(params, target_threshold=0.4))[0] == ["fm-one", "im-one", "im-two"]
+
+
+def test_a_scores_table_of_an_older_shape_is_replaced_and_everyone_rescored(tmp_path):
+    # scores are derived: a warehouse written before the bitmasks (program_scores a table of code lists)
+    # must not keep hashes that say "scored" over a table that no longer holds the scores
+    con, params = world(tmp_path), scoring.ScoringParams.for_today()
+    nightly(con, params)
+    con.execute("drop view app.program_scores")
+    con.execute("create table app.program_scores as select * exclude (gate_mask, ask_mask), [] as gate_reasons, [] as asks "
+                "from app.pair_scores")
+    con.execute("drop table app.pair_scores")
+    assert nightly(con, params)[0] == ["fm-one", "im-one", "im-two"]
+    assert con.execute("select table_type from information_schema.tables where table_name = 'program_scores'").fetchone()[0] == "VIEW"
+    assert con.execute("select gate_reasons from app.program_scores where applicant_id = 'im-two' "
+                       "and program_id = '1400500001'").fetchone()[0] == ["step2_floor"]
+
+
+def test_scores_written_with_another_bit_order_are_rescored_not_misread(tmp_path, monkeypatch):
+    con, params = world(tmp_path), scoring.ScoringParams.for_today()
+    nightly(con, params)
+    # a later release inserts a new exclusion first: every stored bit would now name the wrong reason
+    monkeypatch.setattr(scoring, "GATE_CODES", ("new_gate",) + scoring.GATE_CODES)
+    scoring.ensure_schema(con)
+    assert con.execute("select count(*) from app.pair_scores").fetchone()[0] == 0
+    assert scoring.changed_inputs(con, params) == ["fm-one", "im-one", "im-two"]
+    assert "new_gate" in con.execute("select comment from duckdb_tables() where table_name = 'pair_scores'").fetchone()[0]
