@@ -76,7 +76,12 @@ _AS_KNOWN = ", ".join(f"case when d.{name}_confidence = 'inferred' then null els
 
 
 def _ev(fact: str) -> str:
-    return f"d.{fact}_evidence as {fact}_sentence, d.{fact}_source_url as {fact}_url, strftime(d.{fact}_fetched_at, '%Y-%m-%d') as {fact}_checked"
+    return f"d.{fact}_evidence as {fact}_sentence, d.{fact}_source_url as {fact}_url, d.{fact}_checked"
+
+
+# the date each fact was checked, as text once per program rather than once per pair it is shown in
+_PROGRAMS_WITH_DATES = ("(select *, " + ", ".join(f"strftime({f}_fetched_at, '%Y-%m-%d') as {f}_checked" for f in FIELDS)
+                        + " from marts.dim_programs)")
 
 
 def _item(code: str, a: str = "null", b: str = "null", fact: str | None = None) -> str:
@@ -157,6 +162,7 @@ def _judged_sql(p: ScoringParams, applicants: str, only: str | None = None, evid
         asks = f"{_mask(_ask_terms(p))} as ask_mask"
 
     ev_cols = _EVIDENCE_COLUMNS if evidence else "null as _no_evidence"
+    programs = _PROGRAMS_WITH_DATES if evidence else "marts.dim_programs"
     only_join = (f"join {only} o on o.applicant_id = t.applicant_id and o.program_id = f.program_id "
                  f"and o.specialty_name = t.specialty_name") if only else ""
     return f"""
@@ -185,7 +191,7 @@ pairs as (
     join applicants a using (applicant_id)
     join marts.fct_program_img_features f on f.specialty_code = t.specialty_code
     {only_join}
-    join marts.dim_programs d on d.program_id = f.program_id
+    join {programs} d on d.program_id = f.program_id
     join marts.dim_specialties s on s.specialty_code = t.specialty_code
     join marts.fct_program_img_friendliness i on i.program_id = f.program_id
 ),
