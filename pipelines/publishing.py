@@ -12,12 +12,14 @@ import email.policy
 import io
 import math
 import os
+import queue
 import re
 import smtplib
 import ssl
+import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, getaddresses, make_msgid
 from pathlib import Path
 
 import duckdb
@@ -313,8 +315,8 @@ class OutboxMailer:
     def __init__(self, folder: Path):
         self.folder = private_dir(Path(folder))
 
-    def send(self, msg: EmailMessage, name: str) -> None:
-        write_private(self.folder / f"{name}.eml", msg.as_bytes())
+    def send(self, msg: EmailMessage, name: str, raw: bytes | None = None) -> None:
+        write_private(self.folder / f"{name}.eml", raw if raw is not None else msg.as_bytes())
 
     def close(self):
         pass
@@ -337,10 +339,18 @@ class SmtpMailer:
                 self._smtp.login(self.user, self.password)
         return self._smtp
 
-    def send(self, msg: EmailMessage, name: str) -> None:
+    def send(self, msg: EmailMessage, name: str, raw: bytes | None = None) -> None:
+        """`raw`: the message already flattened (with CRLF line ends), as send_message would flatten it;
+        a message to or from an address that is not ASCII goes through send_message (SMTPUTF8)."""
         smtp = self._connect()  # a failure to connect or log in is certain: nothing was sent
+        senders = getaddresses([msg["From"]])
+        recipients = [a for _, a in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", []))]
+        ascii_only = all(a.isascii() for a in [senders[0][1], *recipients])
         try:
-            smtp.send_message(msg)
+            if raw is not None and ascii_only and not msg["Bcc"]:
+                smtp.sendmail(senders[0][1], recipients, raw)
+            else:
+                smtp.send_message(msg)
         except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
             raise  # the server answered with a refusal: certainly not delivered
         except (smtplib.SMTPServerDisconnected, TimeoutError, OSError) as exc:
@@ -390,7 +400,55 @@ def _prepared(con, due: list, chunk: int = 200):
             yield did, aid, version, prev.get((aid, version)), contexts[aid]
 
 
-def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] | None = None, progress=None) -> DeliveryReport:
+def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4):
+    """(delivery id, applicant, version, Message-ID, message, its bytes), built and flattened on a worker
+    thread up to `ahead` messages before they are sent: building is Python work, sending mostly waits
+    for the server to read, so the two overlap. The ledger is written only by the sending side, in
+    order, as before; a build that fails raises here, and the messages not yet sent stay pending.
+    With `ahead` 0, each message is built when it is due, on the calling thread (the bench's baseline)."""
+    def build(reader, did, aid, version, prev, ctx):
+        msg_id = make_msgid(idstring=did, domain="smartpick.invalid")
+        msg = build_message(ctx, changes_since(reader, aid, version, prev[0] if prev else None, prev[1] if prev else None),
+                            from_addr, opt_out, msg_id)
+        return did, aid, version, msg_id, msg, msg.as_bytes()
+
+    if ahead == 0:
+        for row in _prepared(con, due):
+            yield build(con, *row)
+        return
+    handoff: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+    reader = con.cursor()  # a DuckDB connection is not shared between threads: the worker reads on its own
+
+    def work():
+        try:
+            for row in _prepared(reader, due):
+                if stop.is_set():
+                    return
+                handoff.put(build(reader, *row))
+            handoff.put(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the sending side, which raises it
+            handoff.put(exc)
+
+    worker = threading.Thread(target=work, name="smartpick-build-messages", daemon=True)
+    worker.start()
+    try:
+        while (item := handoff.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # let a worker blocked on a full hand-off finish
+            try:
+                handoff.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        reader.close()
+
+
+def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] | None = None, progress=None,
+            build_ahead: int = 4) -> DeliveryReport:
     ensure_ledger(con)
     report = DeliveryReport()
     if applicant_ids is not None and not applicant_ids:
@@ -429,14 +487,11 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
         where l.status in ('pending', 'failed') and l.attempts < {MAX_ATTEMPTS} {flt}
         order by l.applicant_id""", prm).fetchall()
     try:
-        for did, aid, version, prev, ctx in _prepared(con, due):
-            msg_id = make_msgid(idstring=did, domain="smartpick.invalid")
-            msg = build_message(ctx, changes_since(con, aid, version, prev[0] if prev else None, prev[1] if prev else None),
-                                from_addr, opt_out, msg_id)
+        for did, aid, version, msg_id, msg, raw in _built(con, due, from_addr, opt_out, build_ahead):
             con.execute("update app.delivery_ledger set status = 'sending', attempts = attempts + 1, message_id = ?, "
                         "updated_at = now() where delivery_id = ?", [msg_id, did])
             try:
-                mailer.send(msg, f"{aid}-v{version}")
+                mailer.send(msg, f"{aid}-v{version}", raw)
             except DeliveryUncertain as exc:
                 con.execute("update app.delivery_ledger set status = 'unknown', last_error = ?, updated_at = now() "
                             "where delivery_id = ?", [str(exc)[:300], did])

@@ -202,3 +202,36 @@ def test_cli_writer_waits_for_the_warehouse_lock(tmp_path):
         assert proc.poll() is None, proc.communicate()  # waiting, not failing on DuckDB's lock
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "stored 1 new" in out, err
+
+
+def test_a_message_that_cannot_be_built_stops_delivery_and_leaves_the_rest_pending(tmp_path, smtp_sink, monkeypatch):
+    # messages are built on a worker thread ahead of sending: its failure must reach the run (not hang it
+    # or pass silently), after the messages already built were sent, with the rest left to send next run
+    con, db, _ = seeded_warehouse(tmp_path, n=3)
+    from pipelines import publishing
+    real = publishing.build_message
+
+    def failing(ctx, *args):
+        if ctx["applicant_id"] == "t-001":
+            raise RuntimeError("template broke")
+        return real(ctx, *args)
+    monkeypatch.setattr(publishing, "build_message", failing)
+    outcome = {}
+
+    def run():
+        try:
+            deliver(con, SmtpMailer("127.0.0.1", smtp_sink.port), FROM, OPT_OUT)
+        except RuntimeError as exc:
+            outcome["error"] = str(exc)
+    import threading
+    sender = threading.Thread(target=run, daemon=True)
+    sender.start()
+    sender.join(timeout=60)
+    assert not sender.is_alive(), "delivery hung on a message that could not be built"
+    assert outcome == {"error": "template broke"}
+    rows = dict(con.execute("select applicant_id, status from app.delivery_ledger").fetchall())
+    assert rows == {"t-000": "sent", "t-001": "pending", "t-002": "pending"}
+    assert [m["To"].addresses[0].addr_spec for m in smtp_sink.parsed()] == ["person0@example.org"]
+    assert not [t for t in threading.enumerate() if t.name == "smartpick-build-messages"]
+    monkeypatch.setattr(publishing, "build_message", real)
+    assert deliver(con, SmtpMailer("127.0.0.1", smtp_sink.port), FROM, OPT_OUT).sent == 2
