@@ -134,8 +134,9 @@ def _ask_terms(p: ScoringParams) -> list[tuple[str, str]]:
     ]
 
 
-# The codes behind the bits of app.pair_scores.gate_mask and ask_mask (bit i = the i-th code). The
-# table's gate_reasons and asks columns decode them (warehouse/ddl.py); the order is the terms' order.
+# The codes behind the bits of app.pair_scores.gate_mask and ask_mask (bit i = the i-th code), in the
+# terms' order; the view app.program_scores decodes them (warehouse/ddl.py). The codes do not depend on
+# the parameters, so any date gives them.
 GATE_CODES = tuple(t[0] for t in _gate_terms(ScoringParams.for_today(dt.date(2000, 1, 1))))
 ASK_FACTS = tuple(t[0] for t in _ask_terms(ScoringParams.for_today(dt.date(2000, 1, 1))))
 
