@@ -180,8 +180,7 @@ pairs as (
     select t.specialty_name, t.preference, a.*, f.* replace ({_AS_KNOWN}),
         d.program_email, d.website, d.city,
         {ev_cols},
-        s.img_match_rate, s.img_matched + s.img_not_matched as rate_n, s.step2ck_matched_mean, s.step2ck_not_matched_mean,
-        s.step2ck_pooled_sd, s.step2ck_matched_n, s.step2ck_not_matched_n, s.step2ck_matched_q1,
+        s.step2ck_matched_q1,  -- the specialty's own figures are read once per target (specialty_chances)
         i.img_friendliness_index, i.index_known_weight,
         -- a failed Step 1 not yet passed needs one more sitting: it counts toward attempt limits
         greatest(a.step1_attempts + case when a.step1_result = 'fail' then 1 else 0 end, a.step2ck_attempts) as most_attempts,

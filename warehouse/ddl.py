@@ -147,9 +147,10 @@ def ensure_scoring(con, gate_codes: tuple[str, ...], ask_facts: tuple[str, ...])
     """Applicants, scores and lists. app.pair_scores keeps each pair's exclusions and open questions as
     two bitmasks (bit i = the i-th code, in the order given): 27 M pairs store two integers instead of
     two lists of strings. The view app.program_scores decodes them into gate_reasons and asks (through
-    two small tables of every mask's codes), for analysts and for the lists. The bit order is the table's comment: a table written with another
-    order, or the older program_scores table, is dropped with the applicants' score hashes, so the next
-    run rescores everyone (scores are derived: nothing is lost)."""
+    two small tables of every mask's codes), for analysts and for the lists. The bit order is the
+    table's comment: a table written with another order, or the older program_scores table, is dropped
+    with the applicants' score hashes, so the next run rescores everyone (scores are derived: nothing
+    is lost)."""
     ensure_app(con)
     signature = f"gate_mask bits: {', '.join(gate_codes)}; ask_mask bits: {', '.join(ask_facts)}"
     tables = dict(con.execute("select table_name, comment from duckdb_tables() where schema_name = 'app' "

@@ -4,12 +4,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import yaml
 
 from pipelines import applicants as store
+from pipelines import publishing
 from pipelines.publishing import OutboxMailer, SmtpMailer, build_message, deliver, list_context
 from tests.conftest import SmtpSink
 from tests.scoring.helpers import profile, seeded_warehouse
@@ -208,7 +210,6 @@ def test_a_message_that_cannot_be_built_stops_delivery_and_leaves_the_rest_pendi
     # messages are built on a worker thread ahead of sending: its failure must reach the run (not hang it
     # or pass silently), after the messages already built were sent, with the rest left to send next run
     con, db, _ = seeded_warehouse(tmp_path, n=3)
-    from pipelines import publishing
     real = publishing.build_message
 
     def failing(ctx, *args):
@@ -223,7 +224,6 @@ def test_a_message_that_cannot_be_built_stops_delivery_and_leaves_the_rest_pendi
             deliver(con, SmtpMailer("127.0.0.1", smtp_sink.port), FROM, OPT_OUT)
         except RuntimeError as exc:
             outcome["error"] = str(exc)
-    import threading
     sender = threading.Thread(target=run, daemon=True)
     sender.start()
     sender.join(timeout=60)
