@@ -112,3 +112,49 @@ def test_triggers_run_on_lowered_text_so_a_capital_in_one_is_refused_and_shouted
     facts = extract_facts("<html><body><h2>VISA POLICY</h2><p>WE SPONSOR J-1 VISAS ONLY. WE DO NOT SPONSOR H-1B VISAS.</p>"
                           "</body></html>").facts
     assert facts["sponsors_j1"].value is True and facts["sponsors_h1b"].value is False
+
+
+def _python_hits(probe):
+    from scrapers.extract import RULES, TRIGGERS
+
+    return {i for i, rules in enumerate(RULES) if TRIGGERS[rules].search(probe)}
+
+
+def _re2_hits(probe):
+    from scrapers.extract import ANY_TRIGGER
+
+    return set(ANY_TRIGGER.Match(probe) or ())
+
+
+def test_the_re2_trigger_scan_misses_no_unit_a_python_trigger_matches_on_sample_and_real_pages():
+    from sample_web import render
+    from sample_web.generate import SampleWeb
+    from scrapers import document
+
+    web = SampleWeb(150)
+    docs = [document.from_html(render.program_page(p, pg)) for p in web.programs for pg in p.pages]
+    docs += [document.from_text(path.read_text(errors="replace")) for path in sorted(REAL.glob("*.txt"))]
+    probes = [f"{u.text} {u.context}".lower() for d in docs for u in d.units]
+    hit = 0
+    for probe in probes:
+        wanted = _python_hits(probe)
+        assert wanted <= _re2_hits(probe), probe
+        hit += bool(wanted)
+    assert hit > 500  # the pages do exercise the triggers
+
+
+@pytest.mark.parametrize("probe", [
+    "residents on the j\u20031 only",  # an em space: Python's \s matches it, RE2's ASCII \s does not
+    "a step 2 ck score of 2\u0662\u0660 or more",  # Arabic-Indic digits: Python's \d matches them, RE2's does not
+    "an exchange\u2003visitor",
+])
+def test_the_re2_trigger_scan_is_widened_where_python_re_reads_unicode(probe):
+    assert _python_hits(probe) and _python_hits(probe) <= _re2_hits(probe)
+
+
+def test_a_trigger_escape_without_an_re2_widening_is_refused():
+    from scrapers.extract import _widened
+
+    assert _widened(r"\bj[\s-]?1") == r"j[\s\pZ\x{85}\x{1c}-\x{1f}-]?1"
+    with pytest.raises(ValueError):
+        _widened(r"\w+ visa")
