@@ -29,6 +29,8 @@ _STARTS = _BLOCK | _ITEMS | set(_HEADINGS)  # tags that begin a new line of text
 _TRANSLATE = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": " - ", "\u2014": " - ",
                             "\u2212": "-", "\u00a0": " ", "\u2019": "'", "\u2018": "'", "\u201c": '"',
                             "\u201d": '"', "\u2265": ">=", "\u00ac": " ", "\u200b": "", "\u00ad": ""})
+if any(code < 128 for code in _TRANSLATE):  # normalize() skips ASCII text, so an ASCII key would never apply
+    raise ValueError("_TRANSLATE may only map non-ASCII characters")
 _BULLET = re.compile(r"^\s*(?:[\u2022\u25cf\u25aa\u25e6\u00b7*\-]\s*|o\s+)")
 _ENUM = re.compile(r"^\s*(?:\d{1,2}[.)]|[a-hA-H][.)]|\(\w\)|[ivx]{1,4}[.)])\s+")
 _ABBREV = re.compile(r"\b(?:U\.S|U\.K|Dr|Mr|Ms|Mrs|e\.g|i\.e|eg|ie|etc|vs|St|Jr|Sr|approx|incl|Ph\.D|M\.D|D\.O|No|Univ|Dept)\.$", re.I)
@@ -37,7 +39,8 @@ _NUMBER_IN_PARENS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine
 
 
 def normalize(text: str) -> str:
-    text = text.translate(_TRANSLATE)
+    if not text.isascii():  # every character _TRANSLATE maps is non-ASCII, and translate is slow per character
+        text = text.translate(_TRANSLATE)
     if "(" in text:  # most pieces have none, and the substitution is the dearer half of this function
         text = _NUMBER_IN_PARENS.sub(r"\2", text)  # "three (3) years" reads as "3 years"
     return _SPACES.sub(" ", text)
@@ -283,9 +286,23 @@ def build(lines: list[tuple[str, str, list | None]], tree=None) -> Document:
     return doc
 
 
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _parse(html: str):
+    try:
+        return etree.fromstring(html, _PARSER)
+    except ValueError:
+        # XHTML pages open with <?xml ... encoding="..."?>, which lxml refuses in an already decoded
+        # str; the declaration says nothing the text still needs
+        if isinstance(html, str) and _XML_DECLARATION.match(html):
+            return etree.fromstring(_XML_DECLARATION.sub("", html, count=1), _PARSER)
+        raise
+
+
 def from_html(html: str) -> Document:
     try:
-        tree = etree.fromstring(html, _PARSER)
+        tree = _parse(html)
     except (etree.ParserError, ValueError):
         return Document()
     if tree is None:  # what lxml.html reports as "Document is empty"

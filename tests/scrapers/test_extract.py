@@ -158,3 +158,12 @@ def test_a_trigger_escape_without_an_re2_widening_is_refused():
     assert _widened(r"\bj[\s-]?1") == r"j[\s\pZ\x{85}\x{1c}-\x{1f}-]?1"
     with pytest.raises(ValueError):
         _widened(r"\w+ visa")
+
+
+def test_an_xhtml_page_that_opens_with_an_xml_declaration_is_read():
+    # lxml refuses a decoded str that declares an encoding; such pages used to yield no fact at all
+    page = ('<?xml version="1.0" encoding="iso-8859-1"?>\n'
+            '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">'
+            '<html xmlns="http://www.w3.org/1999/xhtml"><body><h2>Visas \u2014 r\u00e9sum\u00e9 help</h2>'
+            '<p>We sponsor J-1 visas for our residents.</p></body></html>')
+    assert extract_facts(page).facts["sponsors_j1"].value is True
