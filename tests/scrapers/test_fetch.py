@@ -148,3 +148,17 @@ def test_failed_fetch_keeps_the_last_good_copy(loopback, tmp_path):
     assert archive.stored_body(con, good.requested_url) == PAGE.decode()
     statuses = [r[0] for r in con.execute("select status from raw.fetch_log order by fetched_at").fetchall()]
     assert statuses == [200, 500]
+
+
+def test_proxy_settings_kept_per_host_still_follow_no_proxy_host_by_host(loopback, monkeypatch):
+    # the fetcher keeps requests' environment lookup per scheme and host; a key that ignored the host
+    # would send localhost direct (as 127.0.0.1 was) although no_proxy names only 127.0.0.1
+    loopback.routes["/page"] = lambda h, n: loopback.reply(h, 200, PAGE)
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there: a proxied request fails
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    f = fetcher(retries=0, allow_private=("127.0.0.1", "::1", "localhost"))
+    assert f.fetch(loopback.url + "/page").ok
+    assert f.fetch(loopback.url + "/page?again=1").ok
+    port = loopback.url.rsplit(":", 1)[1]
+    assert not f.fetch(f"http://localhost:{port}/page").ok
+    assert loopback.hits["/page"] == 2  # the proxied request never reached the server
