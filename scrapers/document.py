@@ -14,10 +14,9 @@ from typing import NamedTuple
 
 from lxml import etree
 
-# lxml.html's parser calls a Python class lookup for every element the walk touches (a tenth of
-# building the document); the plain parser gives the same tree with plain elements, and the one
-# HtmlElement method used here, text_content(), is this same XPath.
-_PARSER = etree.HTMLParser()
+from scrapers import markup
+
+# markup.parse gives plain lxml elements; lxml.html's text_content() is this same XPath
 _TEXT_CONTENT = etree.XPath("string()")
 _SKIP = {"script", "style", "noscript", "template", "svg", "iframe", "head", "nav", "button", "select", "option"}
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 5}
@@ -286,26 +285,9 @@ def build(lines: list[tuple[str, str, list | None]], tree=None) -> Document:
     return doc
 
 
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-
-
-def _parse(html: str):
-    try:
-        return etree.fromstring(html, _PARSER)
-    except ValueError:
-        # XHTML pages open with <?xml ... encoding="..."?>, which lxml refuses in an already decoded
-        # str; the declaration says nothing the text still needs
-        if isinstance(html, str) and _XML_DECLARATION.match(html):
-            return etree.fromstring(_XML_DECLARATION.sub("", html, count=1), _PARSER)
-        raise
-
-
 def from_html(html: str) -> Document:
-    try:
-        tree = _parse(html)
-    except (etree.ParserError, ValueError):
-        return Document()
-    if tree is None:  # what lxml.html reports as "Document is empty"
+    tree = markup.parse(html)
+    if tree is None:
         return Document()
     return build(_lines_from_tree(tree), tree)
 
