@@ -271,6 +271,7 @@ class Fetcher:
                 result.final_url, result.status = current, resp.status_code
                 result.headers = {k: v for k, v in resp.headers.items()}
                 if resp.status_code == 304:
+                    resp.raw.release_conn()  # no body follows a 304: the connection is clean for the next request
                     return
                 if resp.status_code != 200:
                     raise FetchError("http_status", f"HTTP {resp.status_code} for {current}", resp.status_code)
@@ -284,6 +285,9 @@ class Fetcher:
                 if int(length) > cap:
                     raise FetchError("too_large", f"Content-Length {length} exceeds {cap}", resp.status_code)
                 result.body = self._read_body(resp, started, cap)
+                # read to its end: the connection goes back to the pool instead of being closed with the
+                # response (requests closes a streamed response it did not read itself)
+                resp.raw.release_conn()
                 return
         raise FetchError("too_many_redirects", f"more than {self.config.max_redirects} redirects from {url}")
 

@@ -162,3 +162,22 @@ def test_proxy_settings_kept_per_host_still_follow_no_proxy_host_by_host(loopbac
     port = loopback.url.rsplit(":", 1)[1]
     assert not f.fetch(f"http://localhost:{port}/page").ok
     assert loopback.hits["/page"] == 2  # the proxied request never reached the server
+
+
+def test_one_connection_serves_a_page_and_its_revalidations(loopback):
+    # a response read to its end (a page, a 304) returns its connection to the pool; before, every
+    # request opened a new connection (on the real web: a TLS handshake per page)
+    connections = []
+
+    def page(h, n):
+        connections.append(h.client_address)
+        if h.headers.get("If-None-Match") == '"v1"':
+            return loopback.reply(h, 304, b"", headers={"ETag": '"v1"'})
+        loopback.reply(h, 200, PAGE, headers={"ETag": '"v1"'})
+    loopback.routes["/page"] = page
+    f = fetcher()
+    assert f.fetch(loopback.url + "/page").body == PAGE
+    assert f.fetch(loopback.url + "/page", etag='"v1"').status == 304
+    assert f.fetch(loopback.url + "/page", etag='"v1"').status == 304
+    assert f.fetch(loopback.url + "/page").body == PAGE  # the stored copy is read whole after a 304 on the same connection
+    assert len(connections) == 4 and len(set(connections)) == 1
