@@ -7,10 +7,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-import lxml.etree
-import lxml.html
-
-from scrapers import archive, rolling
+from scrapers import archive, markup, rolling
 from scrapers.acgme import AcgmeScraper, parse_program_detail, parse_specialty_report
 from scrapers.crawl import crawl_sites
 from scrapers.extract import extract_facts
@@ -197,11 +194,10 @@ def looks_blocked(html: str) -> bool:
     on a real page with prose does not count)."""
     if not BLOCKED.search(html):
         return False
-    try:
-        text = lxml.html.document_fromstring(html).text_content()
-    except (ValueError, lxml.etree.ParserError):
+    root = markup.parse(html)
+    if root is None:
         return True
-    return len(" ".join(text.split())) < 1500
+    return len(" ".join(root.xpath("string()").split())) < 1500  # all text, as lxml.html's text_content()
 
 
 def vet_level(con, level: list) -> int:

@@ -39,3 +39,11 @@ def test_sites_answering_challenge_pages_change_nothing_and_email_no_one(refresh
     assert kinds.get("blocked_page", 0) > 0
     assert query(db, "select * exclude (site_checked_at) from marts.dim_programs order by program_id") == facts
     assert len(refreshed_web.sink.messages) == sent  # no applicant heard of the broken sites
+
+
+def test_an_xhtml_page_with_a_contact_form_captcha_is_not_taken_for_a_block_page():
+    # lxml.html refused the decoded page for its XML declaration, and an unreadable page counted as blocked
+    prose = "<p>" + "We welcome applications from international medical graduates. " * 40 + "</p>"
+    page = ('<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><body>'
+            f"{prose}<form><div class='g-recaptcha'></div></form></body></html>")
+    assert not looks_blocked(page)
