@@ -12,12 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from lxml import etree
-
 from scrapers import markup
 
-# markup.parse gives plain lxml elements; lxml.html's text_content() is this same XPath
-_TEXT_CONTENT = etree.XPath("string()")
 _SKIP = {"script", "style", "noscript", "template", "svg", "iframe", "head", "nav", "button", "select", "option"}
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 5}
 _BLOCK = {"p", "div", "section", "article", "main", "aside", "header", "footer", "blockquote", "address", "form",
@@ -129,7 +125,7 @@ def _lines_from_tree(root) -> list[tuple[str, str, list | None]]:
         for child in el:
             ctag = child.tag
             if ctag in ("strong", "b") and not starts_block(child):
-                buf.append(_TEXT_CONTENT(child))
+                buf.append(markup.text_content(child))
                 tail = child.tail
                 if tail:
                     buf.append(tail)
@@ -178,7 +174,7 @@ def _table(table, out) -> None:
     header: list[str] = []
     for tr in table.iter("tr"):
         cells = [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
-        texts = [normalize(_TEXT_CONTENT(c)).strip() for c in cells]
+        texts = [normalize(markup.text_content(c)).strip() for c in cells]
         if not any(texts):
             continue
         if all(c.tag == "th" for c in cells) and not header:

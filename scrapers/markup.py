@@ -11,6 +11,8 @@ from lxml import etree
 # of building a document), for methods none of these readers use.
 _PARSER = etree.HTMLParser()
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# All the text under an element, comments excluded: lxml.html's text_content(), which plain elements lack
+text_content = etree.XPath("string()")
 
 
 def parse(html: str | bytes):

@@ -13,6 +13,8 @@ from pathlib import Path
 import lxml.html
 from lxml import etree
 
+from scrapers import markup
+
 SCHOOLS_SEED = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "medical_schools_us_ca.csv"
 _SCHOOLISH = re.compile(r"\b(?:school|college|university|faculty|institute|universidad|universit[eéy]|medicine|medical)\b", re.I)
 COUNTRIES_SEED = SCHOOLS_SEED.parent / "img_school_countries.csv"
@@ -24,7 +26,6 @@ _US_STATE_SCHOOL = re.compile(r"\b(?:university of|state university)\b.*\b(?:ala
 
 
 _ROSTER_HEADING = re.compile(r"\b(?:current|our) residents\b|\bmeet (?:the|our) residents\b", re.I)
-_STRING = etree.XPath("string()")
 _RESIDENT_CLASS = etree.XPath("//*[contains(@class, 'resident')]")  # compiled once: a third cheaper per page
 _WHITESPACE = re.compile(r"\s+")
 _SCHOOL_LABEL = re.compile(r"medical school|school:", re.I)
@@ -97,7 +98,7 @@ def parse_residents(html) -> list[str]:
     if schools:
         return schools
     heading = next((h for h in root.iter("h1", "h2", "h3")
-                    if "resident" in _STRING(h).casefold()  # cheap and necessary: _text only adds spaces
+                    if "resident" in markup.text_content(h).casefold()  # cheap and necessary: _text only adds spaces
                     and _ROSTER_HEADING.search(_text(h))), None)
     if heading is not None:
         for li in heading.itersiblings():

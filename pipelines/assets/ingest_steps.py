@@ -197,7 +197,7 @@ def looks_blocked(html: str) -> bool:
     root = markup.parse(html)
     if root is None:
         return True
-    return len(" ".join(root.xpath("string()").split())) < 1500  # all text, as lxml.html's text_content()
+    return len(" ".join(markup.text_content(root).split())) < 1500
 
 
 def vet_level(con, level: list) -> int:
