@@ -84,13 +84,13 @@ def crawl_health_verdict(con, run_id: str, scrape) -> tuple[bool, dict, list[str
     limits = {"failed_site_share": scrape.max_failed_site_pct, "robots_share": scrape.max_robots_disallowed_pct,
               "no_page_share": scrape.max_programs_without_page_pct}
     broken = [f"{name} {100 * h[name]:.0f}% > {pct}%" for name, pct in limits.items() if 100 * h[name] > pct]
-    # pages reached against the last healthy crawls: a slow decline is caught by the median of the last 7
-    passed = [r[0] for r in con.execute("select pages from raw.refresh_runs where stage = 'crawl' and status = 'ok' "
-                                        "and run_id <> ? order by finished_at desc limit 7", [run_id]).fetchall()]
-    ok, previous, median = volume_ok(h["pages_reached"], passed)
-    if not ok:
-        broken.append(f"pages reached {h['pages_reached']} < 90% of the last healthy crawl ({previous}) "
-                      f"or of the median of the last 7 ({median:.0f})")
+    # pages reached by tonight's sites against what the same sites reached before: at their last crawl,
+    # and (a slow decline passes that every night) the median of their last seven
+    floor = (1 - MAX_VOLUME_DROP) * max(h["pages_previous"], h["pages_median"])
+    if h["sites_compared"] and h["pages_compared"] < floor:
+        broken.append(f"pages reached {h['pages_compared']} by {h['sites_compared']} sites crawled before < 90% of what "
+                      f"the same sites reached at their last crawl ({h['pages_previous']}) or of their medians "
+                      f"({h['pages_median']:.0f})")
     con.execute("delete from raw.refresh_runs where run_id = ? and stage = 'crawl'", [run_id])
     con.execute("insert into raw.refresh_runs values (?, now(), now(), 'crawl', ?, ?, ?, ?, ?)",
                 [run_id, "ok" if not broken else "unhealthy", h["sites_crawled"], h["pages_reached"],

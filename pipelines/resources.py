@@ -101,6 +101,9 @@ class ScrapeResource(dg.ConfigurableResource):
     max_robots_disallowed_pct: int = 50  # requests refused by robots.txt
     max_programs_without_page_pct: int = 50  # programs with a website and no page reached this refresh
     retire_after_refreshes: int = 3  # a page not reached or failing this many refreshes in a row stops counting
+    # program sites are revalidated on a rolling schedule (scrapers/rolling.py plan_sites): new, moved and
+    # failing sites every night, every other site at least every `site_revisit_days` nights, oldest first
+    site_revisit_days: int = 7
 
     def fetch_config(self) -> FetchConfig:
         """The FetchConfig these fields describe: every field FetchConfig knows is passed through."""
@@ -122,6 +125,10 @@ class ScrapeResource(dg.ConfigurableResource):
     @property
     def acgme_detail_share(self) -> float:
         return 1.0 / max(1, int(self.acgme_detail_days))
+
+    @property
+    def site_share(self) -> float:
+        return 1.0 / max(1, int(self.site_revisit_days))
 
     def acgme_seconds_per_request(self) -> float:
         """ACGME's pace as the fetcher keeps it (fetch_config gives its host an interval of its own)."""
@@ -160,7 +167,8 @@ def scrape_from_env() -> ScrapeResource:
                        ("max_programs_without_page_pct", "SMARTPICK_CRAWL_MAX_NO_PAGE_PCT"),
                        ("retire_after_refreshes", "SMARTPICK_RETIRE_PAGES_AFTER"),
                        ("acgme_budget_s", "SMARTPICK_ACGME_BUDGET_S"),
-                       ("acgme_detail_days", "SMARTPICK_ACGME_DETAIL_DAYS")):
+                       ("acgme_detail_days", "SMARTPICK_ACGME_DETAIL_DAYS"),
+                       ("site_revisit_days", "SMARTPICK_SITE_REVISIT_DAYS")):
         if env in os.environ:
             kwargs[field] = dg.EnvVar.int(env)
     return ScrapeResource(**kwargs)

@@ -96,26 +96,59 @@ def retire_pages(con, run_id: str, after: int) -> dict:
     return {"pages_retired": len(retired), "pages_revived": len(revived)}
 
 
+def site_crawls(con) -> dict:
+    """program id -> (website, crawled_at, reached) of its last crawl: what the rolling schedule reads."""
+    return {pid: (w, at, reached) for pid, w, at, reached in
+            con.execute("select program_id, website, crawled_at, reached from raw.site_crawls").fetchall()}
+
+
+def record_site_crawls(con, run_id: str, roots: dict[str, str]) -> None:
+    """One row per program crawled in this run: its root, whether any page was reached (200 or 304) and
+    the pages reached, prepended to the counts of its earlier crawls (the crawl-volume check compares a
+    site with itself, so a night that revalidates a seventh of the sites is judged fairly)."""
+    reached = dict(con.execute("""
+        select program_id, count(distinct requested_url) filter (where error_kind is null and coalesce(status, 200) < 400)
+        from raw.fetch_log where run_id = ? and source = 'program_site' group by 1""", [run_id]).fetchall())
+    with transaction(con):
+        insert_frame(con, """
+            insert into raw.site_crawls select program_id, website, now(), pages > 0, run_id, [pages] from {rows}
+            on conflict (program_id) do update set website = excluded.website, crawled_at = excluded.crawled_at,
+              reached = excluded.reached, run_id = excluded.run_id,
+              pages_history = list_concat(excluded.pages_history, coalesce(raw.site_crawls.pages_history, []))[1:8]""",
+                     [(pid, url, run_id, int(reached.get(pid, 0))) for pid, url in roots.items()],
+                     ["program_id", "website", "run_id", "pages"])
+
+
 def crawl_health(con, run_id: str) -> dict:
-    """How the program-site crawl of one run went, from raw.fetch_log (304 counts as reached)."""
+    """How the program-site crawl of one run went, from raw.fetch_log (304 counts as reached) and
+    raw.site_crawls: the sites due tonight, and for those crawled before, the pages they reached tonight
+    (`pages_compared`) beside what they reached at their last crawl (`pages_previous`) and the sum of
+    each one's median over its seven crawls before (`pages_median`)."""
     row = con.execute("""
         with log as (select * from raw.fetch_log where run_id = $run and source = 'program_site'),
         per_program as (select program_id, bool_or(error_kind is null and coalesce(status, 200) < 400) as reached
                         from log group by program_id),
-        sites as (select program_id from raw.acgme_listings where website is not null)
-        select (select count(*) from sites),
+        due as (select * from raw.site_crawls where run_id = $run),
+        earlier as (select pages_history[1] as tonight, pages_history[2] as last, list_aggregate(pages_history[2:8], 'median') as median
+                    from due where len(pages_history) > 1)
+        select (select count(*) from raw.acgme_listings where website is not null),
+               (select count(*) from due),
                (select count(*) from per_program),
                (select count(*) from per_program where not reached),
-               (select count(*) from sites where program_id not in (select program_id from per_program where reached)),
+               (select count(*) from due where not reached),
                (select count(*) from log),
                (select count(*) from log where error_kind = 'robots_disallowed'),
-               (select count(*) from log where error_kind is null and coalesce(status, 200) < 400)""", {"run": run_id}).fetchone()
-    sites, crawled, failed, no_page, requests, robots, reached = row
-    return {"program_sites": sites, "sites_crawled": crawled, "sites_failed": failed, "programs_without_page": no_page,
-            "requests": requests, "robots_disallowed": robots, "pages_reached": reached,
+               (select count(*) from log where error_kind is null and coalesce(status, 200) < 400),
+               (select count(*) from earlier), (select sum(tonight) from earlier), (select sum(last) from earlier),
+               (select sum(median) from earlier)""",
+                      {"run": run_id}).fetchone()
+    sites, due, crawled, failed, no_page, requests, robots, reached, compared, tonight, previous, median = row
+    return {"program_sites": sites, "sites_due": due, "sites_crawled": crawled, "sites_failed": failed,
+            "programs_without_page": no_page, "requests": requests, "robots_disallowed": robots, "pages_reached": reached,
+            "sites_compared": compared, "pages_compared": int(tonight or 0), "pages_previous": int(previous or 0), "pages_median": float(median or 0),
             "failed_site_share": failed / crawled if crawled else 0.0,
             "robots_share": robots / requests if requests else 0.0,
-            "no_page_share": no_page / sites if sites else 0.0}
+            "no_page_share": no_page / due if due else 0.0}
 
 
 def known_validators(con, source: str) -> dict:

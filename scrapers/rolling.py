@@ -59,3 +59,33 @@ def plan_details(census: list[str], last_read: dict, changed: set[str], share: f
     return RollingPlan(fetch=urgent_now + rolling, census=len(census), new=min(len(new), len(urgent_now)),
                        changed=max(0, len(urgent_now) - len(new)), rolling=len(rolling),
                        deferred_urgent=len(urgent) - len(urgent_now), budget_requests=budget, overhead_requests=overhead)
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """Tonight's program sites: every one new or moved or failing, then the least recently crawled."""
+
+    due: list[str] = field(default_factory=list)  # program ids
+    sites: int = 0
+    new: int = 0  # never crawled, or its website changed since
+    retry: int = 0  # nothing reached at its last crawl
+    rolling: int = 0
+
+    def summary(self) -> dict:
+        return {"sites_listed": self.sites, "sites_due": len(self.due), "sites_new": self.new,
+                "sites_retried": self.retry, "sites_rolling": self.rolling}
+
+
+def plan_sites(sites: dict[str, str], crawls: dict[str, tuple], share: float) -> SitePlan:
+    """sites: program id -> website tonight; crawls: program id -> (website, crawled_at, reached) of its
+    last crawl. Program sites are on thousands of hosts, each paced on its own, so no time budget applies:
+    the share only spreads the revalidation of unchanged sites over `1 / share` nights (each site is
+    crawled at least that often, because the oldest go first)."""
+    ids = sorted(sites)
+    new = [p for p in ids if p not in crawls or crawls[p][0] != sites[p]]
+    fresh = set(new)
+    retry = [p for p in ids if p not in fresh and not crawls[p][2]]
+    urgent = set(retry) | fresh
+    rest = sorted((p for p in ids if p not in urgent), key=lambda p: (crawls[p][1], p))
+    rolling = rest[:max(0, math.ceil(share * len(ids)))]
+    return SitePlan(due=new + retry + rolling, sites=len(ids), new=len(new), retry=len(retry), rolling=len(rolling))

@@ -44,6 +44,11 @@ create table if not exists raw.page_extractions (
 create table if not exists raw.program_residents (
     program_id varchar, url varchar, content_hash varchar, position integer, medical_school varchar,
     primary key (url, content_hash, position));
+-- each program site's last crawl: the root it started from, whether any page was reached, and the pages
+-- reached at its last crawls (newest first, at most 8): the rolling schedule and the crawl-volume check read it
+create table if not exists raw.site_crawls (
+    program_id varchar primary key, website varchar, crawled_at timestamptz, reached boolean, run_id varchar,
+    pages_history integer[]);
 create table if not exists raw.refresh_runs (
     run_id varchar, started_at timestamptz, finished_at timestamptz, stage varchar, status varchar,
     programs integer, pages integer, failures integer, note varchar);

@@ -62,10 +62,12 @@ def acgme_listings(context: dg.AssetExecutionContext, scrape: ScrapeResource, wa
 @dg.asset(key_prefix="raw", group_name="ingest", owners=["team:data-ops"], retry_policy=NETWORK_RETRY,
           deps=[acgme_listings], kinds={"python", "duckdb"}, pool="duckdb_writer",
           description="Last good copy of each relevant program-website page (apply, eligibility, IMG, FAQ, residents); "
-                      "failed fetches are logged in raw.fetch_log and keep the previous copy.")
+                      "failed fetches are logged in raw.fetch_log and keep the previous copy. Sites are revalidated on a "
+                      "rolling schedule: new, moved and failing sites every night, every other site at least every "
+                      "`site_revisit_days` nights (raw.site_crawls).")
 def pages(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
     with warehouse.connect() as con:
-        plan = ingest_steps.plan_crawl(con)
+        plan = ingest_steps.plan_crawl(con, share=scrape.site_share)
     with progress_bar("program pages") as bar:
         counts = ingest_steps.crawl_and_record(scrape.fetcher(), plan, warehouse.connect, context.run.run_id,
                                                max_depth=scrape.max_depth, max_pages=scrape.max_pages_per_program,

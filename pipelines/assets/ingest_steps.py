@@ -166,17 +166,25 @@ class CrawlPlan:
     roots: dict
     known: dict
     bodies: dict
+    schedule: dict = field(default_factory=dict)
 
 
-def plan_crawl(con, program_filter: str | None = None, params: list | None = None) -> CrawlPlan:
-    """What to crawl and the validators and stored bodies a conditional crawl needs."""
+def plan_crawl(con, program_filter: str | None = None, params: list | None = None,
+               share: float | None = None) -> CrawlPlan:
+    """What to crawl and the validators and stored bodies a conditional crawl needs. With `share`, only
+    the sites due tonight (scrapers/rolling.py: new, moved or failing sites, then the least recently
+    crawled `share` of all); without, every site the filter selects (a state's retry or backfill)."""
     where = f"and ({program_filter})" if program_filter else ""
     roots = dict(con.execute(f"select program_id, website from raw.acgme_listings where website is not null {where}",
                              params or []).fetchall())
+    schedule = {}
+    if share is not None:
+        site_plan = rolling.plan_sites(roots, archive.site_crawls(con), share)
+        roots, schedule = {p: roots[p] for p in site_plan.due}, site_plan.summary()
     known = archive.known_validators(con, "program_site")
     rows = con.execute("""select p.url, b.body from raw.pages p join raw.bodies b using (content_hash)
                           where p.source = 'program_site' and p.program_id in (select unnest(?))""", [list(roots)]).fetchall()
-    return CrawlPlan(roots, known, {u: bytes(b).decode("utf-8", errors="replace") for u, b in rows})
+    return CrawlPlan(roots, known, {u: bytes(b).decode("utf-8", errors="replace") for u, b in rows}, schedule)
 
 
 def fetch_crawl(fetcher: Fetcher, plan: CrawlPlan, max_depth: int = 2, max_pages: int = 8, progress=None,
@@ -246,8 +254,11 @@ def crawl_and_record(fetcher: Fetcher, plan: CrawlPlan, connect, run_id: str, *,
 
     fetch_crawl(fetcher, plan, max_depth, max_pages, progress, on_level=write)
     with connect() as con:
-        retired = archive.retire_pages(con, run_id, retire_after) if run_id else {}
-    return {"programs": len(plan.roots), "pages_fetched": len(fetched), **counts, **retired}
+        retired = {}
+        if run_id:
+            archive.record_site_crawls(con, run_id, plan.roots)
+            retired = archive.retire_pages(con, run_id, retire_after)
+    return {"programs": len(plan.roots), "pages_fetched": len(fetched), **plan.schedule, **counts, **retired}
 
 
 def crawl_program_sites(con, fetcher: Fetcher, max_depth: int = 2, max_pages: int = 8,

@@ -14,8 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def definitions(server_url: str, db_path, scrape_options: dict | None = None, **extra):
+    """Every program site is crawled on every run here (site_revisit_days=1) unless a test asks otherwise:
+    most tests change the sample web between two runs and look for the change the next night."""
     host = urlsplit(server_url).netloc
-    scrape = ScrapeResource(acgme_base_url=server_url, host_intervals={host: 0.0}, workers=4, **(scrape_options or {}))
+    options = {"site_revisit_days": 1, **(scrape_options or {})}
+    scrape = ScrapeResource(acgme_base_url=server_url, host_intervals={host: 0.0}, workers=4, **options)
     return build_definitions(scrape=scrape, warehouse=WarehouseResource(path=str(db_path)), **extra)
 
 
