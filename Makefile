@@ -14,7 +14,7 @@ $(UV):
 	@.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)" 2>&1 | grep -v "is ignored"; test -x $(UV)
 
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	@$(UV) sync --frozen --quiet --python $(PYTHON)
+	@$(UV) sync --frozen --quiet --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 # The dbt manifest is built here, once, not parsed on every import of the code location.

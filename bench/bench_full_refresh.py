@@ -61,7 +61,7 @@ class RssSampler:
         self._stop.set()
 
 
-COUNTS = ("listings_parsed", "details_due", "pages_fetched", "new_or_changed", "unchanged", "pages_parsed", "sent",
+COUNTS = ("listings_parsed", "details_due", "sites_due", "pages_fetched", "new_or_changed", "unchanged", "pages_parsed", "sent",
           "applicants_scored", "pairs", "new_list_versions", "reports_written", "report_rows")
 
 
@@ -106,7 +106,7 @@ def run_twice(tmp: Path, base: str, intake: Path) -> None:
                     h.setStream(log)
             result = defs.resolve_job_def("nightly_refresh").execute_in_process(instance=instance, raise_on_error=False)
         secs = time.time() - t0
-        print(f"{label}: {'ok' if result.success else 'FAILED'} in {secs / 60:.1f} min, peak RSS {sampler.peak(t0, time.time()):,.0f} MB")
+        print(f"{label}: {'ok' if result.success else 'FAILED'} in {secs / 60:.1f} min ({secs:.0f} s), peak RSS {sampler.peak(t0, time.time()):,.0f} MB")
         print(f"    {'step':58} {'seconds':>8} {'peak MB':>8} {'rows':>10}  counts")
         for step, took, peak, rows, counts in step_table(instance, result.run_id, sampler):
             if took < 0.5 and not counts:
