@@ -17,6 +17,10 @@ from warehouse.connection import WarehouseBusy, WarehouseUnreadable, backups_dir
 from warehouse.ddl import ensure_raw as ensure_schema  # noqa: F401
 
 
+# a fetch-log row that reached its page: an answer (200 or 304, after redirects), not a recorded failure
+REACHED = "error_kind is null and coalesce(status, 200) < 400"
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -78,7 +82,7 @@ def retire_pages(con, run_id: str, after: int) -> dict:
     facts they carried show in fct_program_policy_changes as "page removed". A page reached and
     fetched again comes back."""
     crawled = "(select distinct program_id from raw.fetch_log where run_id = $run and source = 'program_site')"
-    reached = """(select requested_url as url, bool_or(error_kind is null and coalesce(status, 200) < 400) as ok
+    reached = f"""(select requested_url as url, bool_or({REACHED}) as ok
                   from raw.fetch_log where run_id = $run and source = 'program_site' group by 1)"""
     p = {"run": run_id}
     con.execute(f"""update raw.pages set missed_refreshes = coalesce(missed_refreshes, 0) + 1
@@ -106,8 +110,8 @@ def record_site_crawls(con, run_id: str, roots: dict[str, str]) -> None:
     """One row per program crawled in this run: its root, whether any page was reached (200 or 304) and
     the pages reached, prepended to the counts of its earlier crawls (the crawl-volume check compares a
     site with itself, so a night that revalidates a seventh of the sites is judged fairly)."""
-    reached = dict(con.execute("""
-        select program_id, count(distinct requested_url) filter (where error_kind is null and coalesce(status, 200) < 400)
+    reached = dict(con.execute(f"""
+        select program_id, count(distinct requested_url) filter (where {REACHED})
         from raw.fetch_log where run_id = ? and source = 'program_site' group by 1""", [run_id]).fetchall())
     with transaction(con):
         insert_frame(con, """
@@ -124,9 +128,9 @@ def crawl_health(con, run_id: str) -> dict:
     raw.site_crawls: the sites due tonight, and for those crawled before, the pages they reached tonight
     (`pages_compared`) beside what they reached at their last crawl (`pages_previous`) and the sum of
     each one's median over its seven crawls before (`pages_median`)."""
-    row = con.execute("""
+    row = con.execute(f"""
         with log as (select * from raw.fetch_log where run_id = $run and source = 'program_site'),
-        per_program as (select program_id, bool_or(error_kind is null and coalesce(status, 200) < 400) as reached
+        per_program as (select program_id, bool_or({REACHED}) as reached
                         from log group by program_id),
         due as (select * from raw.site_crawls where run_id = $run),
         earlier as (select pages_history[1] as tonight, pages_history[2] as last, list_aggregate(pages_history[2:8], 'median') as median
@@ -138,7 +142,7 @@ def crawl_health(con, run_id: str) -> dict:
                (select count(*) from due where not reached),
                (select count(*) from log),
                (select count(*) from log where error_kind = 'robots_disallowed'),
-               (select count(*) from log where error_kind is null and coalesce(status, 200) < 400),
+               (select count(*) from log where {REACHED}),
                (select count(*) from earlier), (select sum(tonight) from earlier), (select sum(last) from earlier),
                (select sum(median) from earlier)""",
                       {"run": run_id}).fetchone()

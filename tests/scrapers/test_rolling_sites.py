@@ -42,8 +42,7 @@ def test_every_site_is_crawled_within_one_over_share_nights():
 
 def site_night(con, url: str, run_id: str, share: float):
     """One night's program-site step as the asset runs it, and the crawl-health verdict on it."""
-    ingest_steps.scrape_reports(con, fetcher(), url, run_id=run_id)
-    ingest_steps.scrape_listings(con, fetcher(), url, run_id=run_id)
+    night(con, url, run_id)  # the census and the ACGME detail pages first, as the job runs them
     plan = ingest_steps.plan_crawl(con, share=share)
     counts = ingest_steps.crawl_and_record(fetcher(), plan, lambda: contextlib.nullcontext(con), run_id)
     ok, _, broken = crawl_health_verdict(con, run_id, ScrapeResource())
