@@ -38,10 +38,11 @@ def step2ck_picture(score: int | None, matched: tuple, not_matched: tuple) -> by
     px = [bytearray(PAPER * WIDTH) for _ in range(HEIGHT)]
 
     def rect(x0, x1, y0, y1, colour):
-        for y in range(max(0, y0), min(HEIGHT, y1)):
-            row = px[y]
-            for x in range(max(0, x0), min(WIDTH, x1)):
-                row[3 * x: 3 * x + 3] = bytes(colour)
+        x0, x1 = max(0, x0), min(WIDTH, x1)
+        if x1 > x0:
+            span = bytes(colour) * (x1 - x0)  # one slice per row, not three bytes per pixel
+            for y in range(max(0, y0), min(HEIGHT, y1)):
+                px[y][3 * x0: 3 * x1] = span
 
     for (q1, med, q3), top, colour in ((matched, 10, GREEN), (not_matched, 40, GREY)):
         x0, x1, xm = _x(q1), _x(q3), _x(med)

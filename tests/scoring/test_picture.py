@@ -1,0 +1,44 @@
+"""The Step 2 CK picture is read by pixel: the red line must sit at the applicant's score."""
+import struct
+import zlib
+
+from pipelines.picture import GREEN, HEIGHT, RED, WIDTH, _x, step2ck_picture
+
+MATCHED, NOT_MATCHED = (236.0, 245.0, 253.0), (222.0, 231.0, 240.0)
+
+
+def _pixels(png: bytes) -> list[bytes]:
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    pos, idat = 8, b""
+    while pos < len(png):
+        (size,), kind = struct.unpack(">I", png[pos:pos + 4]), png[pos + 4:pos + 8]
+        if kind == b"IDAT":
+            idat += png[pos + 8:pos + 8 + size]
+        pos += 12 + size
+    raw = zlib.decompress(idat)
+    stride = 1 + 3 * WIDTH
+    rows = [raw[i * stride:(i + 1) * stride] for i in range(HEIGHT)]
+    assert all(r[0] == 0 for r in rows)  # filter type none, as written
+    return [r[1:] for r in rows]
+
+
+def _colour(rows, x, y):
+    return tuple(rows[y][3 * x:3 * x + 3])
+
+
+def test_the_red_line_is_at_the_score_and_only_there():
+    for score in (201, 240, 268):
+        rows = _pixels(step2ck_picture(score, MATCHED, NOT_MATCHED))
+        red = {x for x in range(WIDTH) if _colour(rows, x, 50) == RED}
+        assert red == {_x(score) - 1, _x(score), _x(score) + 1}
+
+
+def test_boxes_span_the_middle_half_and_no_score_draws_no_line():
+    rows = _pixels(step2ck_picture(None, MATCHED, NOT_MATCHED))
+    assert not any(_colour(rows, x, y) == RED for y in range(HEIGHT) for x in range(WIDTH))
+    edge = [x for x in range(WIDTH) if _colour(rows, x, 10) == GREEN]  # top edge of the matched box
+    assert (min(edge), max(edge)) == (_x(MATCHED[0]), _x(MATCHED[2]))
+
+
+def test_suppressed_figures_give_no_picture():
+    assert step2ck_picture(240, (None, 245.0, 253.0), NOT_MATCHED) is None
