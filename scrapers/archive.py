@@ -52,8 +52,8 @@ def record_fetches(con, items: list[tuple[FetchResult, str, str | None, int | No
         page_cols = ["url", "program_id", "source", "depth", "final_url", "status", "content_hash", "etag",
                      "last_modified", "fetched_at", "checked_at"]
         if upserts:
-            prev = dict(con.execute("select url, content_hash from raw.pages where source in (select distinct unnest(?))",
-                                    [sorted({u[2] for u in upserts})]).fetchall())
+            prev = dict(con.execute("select url, content_hash from raw.pages where url in (select unnest(?))",
+                                    [[u[0] for u in upserts]]).fetchall())
             changed = sum(1 for row in upserts if prev.get(row[0]) != row[6])
             counts["new_or_changed"] += changed
             counts["unchanged"] += len(upserts) - changed

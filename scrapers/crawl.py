@@ -52,7 +52,10 @@ def crawl_sites(fetcher: Fetcher, roots: dict[str, str], *, max_depth: int = 2, 
 
     `known` maps URL -> {etag, last_modified} for conditional requests; `stored_body(url)` returns
     the archived body of a page that answered 304, so its links are still followed. `on_level(pages)`
-    receives the pages in batches of `batch_size` as they arrive, so a crash later loses none of them.
+    receives the pages as they arrive, so a crash later loses none of them: a batch closes at
+    `batch_size` pages with a body, or at ten times as many pages in all. A 304 or a failure is a few
+    bytes to record, while each batch is a warehouse write (~0.1 s: open, commit, close): on a night
+    when nothing changed, batches of 200 would spend a sixth of the crawl writing.
     """
     from scrapers.schedule import fetch_paced
 
@@ -60,20 +63,24 @@ def crawl_sites(fetcher: Fetcher, roots: dict[str, str], *, max_depth: int = 2, 
     seen: dict[str, set] = {pid: {url} for pid, url in roots.items()}
     pages: list[CrawlPage] = []
     batch: list[CrawlPage] = []
+    with_body = 0
 
     def request(pid: str, url: str, depth: int) -> dict:
         return dict(url=url, _pid=pid, _depth=depth, **known.get(url, {}))
 
     def on_result(req: dict, res: FetchResult) -> list[dict]:
+        nonlocal with_body
         pid, depth, url = req["_pid"], req["_depth"], req["url"]
         page = CrawlPage(pid, depth, res)
         pages.append(page)
         batch.append(page)
+        with_body += res.ok
         if progress:
             progress(1)
-        if on_level and len(batch) >= batch_size:
+        if on_level and (with_body >= batch_size or len(batch) >= 10 * batch_size):
             on_level(list(batch))
             batch.clear()
+            with_body = 0
         if depth == max_depth:
             return []
         body = res.text if res.ok else (stored_body(url) if res.not_modified and stored_body else None)

@@ -87,3 +87,18 @@ def test_pages_reach_the_writer_in_batches_as_they_arrive(hosts):
     batches = []
     pages = crawl_sites(fetcher(0, workers=2), {"S": site.url + "/"}, max_pages=10, on_level=batches.append, batch_size=3)
     assert [len(b) for b in batches] == [3, 3, 1] and len(pages) == 7
+
+
+def test_a_batch_closes_at_its_pages_with_a_body_and_holds_more_without(hosts):
+    """Failures (and 304s) are a few bytes to record: up to ten times as many share one write."""
+    site = hosts[0]
+    good, gone = [f"/apply/{i}" for i in range(4)], [f"/apply/gone{i}" for i in range(12)]
+    site.routes["/"] = page(good + gone)
+    for u in good:
+        site.routes[u] = page()
+    batches = []
+    pages = crawl_sites(fetcher(0, workers=1), {"S": site.url + "/"}, max_pages=17, on_level=batches.append, batch_size=2)
+    assert len(pages) == 17
+    # root + /apply/0, then /apply/1-2, then /apply/3 with the twelve missing pages in one write
+    assert [len(b) for b in batches] == [2, 2, 13]
+    assert [sum(p.result.ok for p in b) for b in batches] == [2, 2, 1]
