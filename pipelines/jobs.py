@@ -34,7 +34,7 @@ STATES = dg.StaticPartitionsDefinition(sorted(set(ACGME_STATE_CODES.values())))
 def crawl_state(context: dg.OpExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
     state = context.partition_key
     with warehouse.connect() as con:
-        plan = ingest_steps.plan_crawl(con, "state = ?", [state])
+        plan = ingest_steps.plan_crawl(con, "state = ?", [state], max_depth=scrape.max_depth)
     with progress_bar(f"{state} program pages") as bar:
         counts = ingest_steps.crawl_and_record(scrape.fetcher(), plan, warehouse.connect, context.run.run_id,
                                                max_depth=scrape.max_depth, max_pages=scrape.max_pages_per_program,

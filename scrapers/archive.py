@@ -25,20 +25,23 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def record_fetches(con, items: list[tuple[FetchResult, str, str | None, int | None]], run_id: str = "") -> dict:
-    """items: (result, source, program_id, depth). Returns counts of new, unchanged and failed pages."""
+def record_fetches(con, items: list[tuple], run_id: str = "") -> dict:
+    """items: (result, source, program_id, depth) or (..., links): the page_links a crawl found on the
+    page (None: not looked for; a page answering 304 keeps the links it has). Returns counts of new,
+    unchanged and failed pages."""
     counts = {"new_or_changed": 0, "unchanged": 0, "failed": 0}
     log_rows, bodies, upserts, touches, failures = [], {}, [], [], []
-    for res, source, pid, depth in items:
+    for res, source, pid, depth, *rest in items:
+        links = list(rest[0]) if rest and rest[0] is not None else None
         log_rows.append((res.requested_url, res.final_url, res.status, json.dumps(res.headers), res.fetched_at,
                          res.content_hash, res.error_kind, res.error, source, pid, run_id))
         h = {k.lower(): v for k, v in res.headers.items()}
         if res.ok:
             bodies[res.content_hash] = res.body
             upserts.append((res.requested_url, pid, source, depth, res.final_url, res.status, res.content_hash,
-                            h.get("etag"), h.get("last-modified"), res.fetched_at, res.fetched_at))
+                            h.get("etag"), h.get("last-modified"), res.fetched_at, res.fetched_at, links))
         elif res.not_modified:
-            touches.append((res.fetched_at, res.requested_url))
+            touches.append((res.fetched_at, links, res.requested_url))
             counts["unchanged"] += 1
         else:
             failures.append((res.requested_url, pid, source, depth, res.status, res.fetched_at, res.error))
@@ -50,7 +53,7 @@ def record_fetches(con, items: list[tuple[FetchResult, str, str | None, int | No
         insert_frame(con, "insert into raw.bodies select * from {rows} on conflict do nothing",
                      list(bodies.items()), ["content_hash", "body"])
         page_cols = ["url", "program_id", "source", "depth", "final_url", "status", "content_hash", "etag",
-                     "last_modified", "fetched_at", "checked_at"]
+                     "last_modified", "fetched_at", "checked_at", "links"]
         if upserts:
             prev = dict(con.execute("select url, content_hash from raw.pages where url in (select unnest(?))",
                                     [[u[0] for u in upserts]]).fetchall())
@@ -59,14 +62,18 @@ def record_fetches(con, items: list[tuple[FetchResult, str, str | None, int | No
             counts["unchanged"] += len(upserts) - changed
         insert_frame(con, """
                 insert into raw.pages (url, program_id, source, depth, final_url, status, content_hash, etag,
-                                       last_modified, fetched_at, checked_at) select * from {rows}
+                                       last_modified, fetched_at, checked_at, links)
+                select * exclude (links), links::varchar[] from {rows}
                 on conflict (url) do update set program_id = excluded.program_id, source = excluded.source,
                   depth = excluded.depth, final_url = excluded.final_url, status = excluded.status,
                   content_hash = excluded.content_hash, etag = excluded.etag, last_modified = excluded.last_modified,
-                  fetched_at = excluded.fetched_at, checked_at = excluded.checked_at, last_error = null""",
+                  fetched_at = excluded.fetched_at, checked_at = excluded.checked_at, last_error = null,
+                  links = excluded.links""",
                      upserts, page_cols)
-        insert_frame(con, "update raw.pages set checked_at = r.checked_at, last_error = null from {rows} r where raw.pages.url = r.url",
-                     touches, ["checked_at", "url"])
+        insert_frame(con, """update raw.pages set checked_at = r.checked_at, last_error = null,
+                               links = coalesce(r.links::varchar[], raw.pages.links)
+                             from {rows} r where raw.pages.url = r.url""",
+                     touches, ["checked_at", "links", "url"])
         # the last good copy (content_hash, fetched_at) stays; only the error and check time change
         insert_frame(con, """
                 insert into raw.pages (url, program_id, source, depth, status, checked_at, last_error)

@@ -22,6 +22,9 @@ alter table raw.pages add column if not exists missed_refreshes integer default 
 alter table raw.pages add column if not exists failed_refreshes integer default 0;
 alter table raw.pages add column if not exists retired_at timestamptz;
 alter table raw.pages add column if not exists retired_reason varchar;
+-- the page's links that may lead to an IMG fact (scrapers/crawl.py page_links), as last fetched:
+-- followed when the page answers 304, instead of parsing its stored body again
+alter table raw.pages add column if not exists links varchar[];
 create table if not exists raw.acgme_listings (
     {listing_cols}, content_hash varchar, fetched_at timestamptz, seen_at timestamptz,
     primary key (program_id));

@@ -67,7 +67,7 @@ def acgme_listings(context: dg.AssetExecutionContext, scrape: ScrapeResource, wa
                       "`site_revisit_days` nights (raw.site_crawls).")
 def pages(context: dg.AssetExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
     with warehouse.connect() as con:
-        plan = ingest_steps.plan_crawl(con, share=scrape.site_share)
+        plan = ingest_steps.plan_crawl(con, share=scrape.site_share, max_depth=scrape.max_depth)
     with progress_bar("program pages") as bar:
         counts = ingest_steps.crawl_and_record(scrape.fetcher(), plan, warehouse.connect, context.run.run_id,
                                                max_depth=scrape.max_depth, max_pages=scrape.max_pages_per_program,

@@ -165,15 +165,18 @@ def scrape_reports(con, fetcher: Fetcher, base_url: str, specialties: list[str] 
 class CrawlPlan:
     roots: dict
     known: dict
-    bodies: dict
+    bodies: dict  # URL -> stored body, for pages kept without links (fetched before links were kept)
     schedule: dict = field(default_factory=dict)
+    links: dict = field(default_factory=dict)  # URL -> the page's links as last fetched
 
 
 def plan_crawl(con, program_filter: str | None = None, params: list | None = None,
-               share: float | None = None) -> CrawlPlan:
-    """What to crawl and the validators and stored bodies a conditional crawl needs. With `share`, only
+               share: float | None = None, max_depth: int = 2) -> CrawlPlan:
+    """What to crawl, and the validators and stored links a conditional crawl needs. With `share`, only
     the sites due tonight (scrapers/rolling.py: new, moved or failing sites, then the least recently
-    crawled `share` of all); without, every site the filter selects (a state's retry or backfill)."""
+    crawled `share` of all); without, every site the filter selects (a state's retry or backfill).
+    Stored bodies are read only for pages kept without links that a crawl to `max_depth` may follow
+    (pages fetched before links were kept): parsed once more, they keep their links from then on."""
     where = f"and ({program_filter})" if program_filter else ""
     roots = dict(con.execute(f"select program_id, website from raw.acgme_listings where website is not null {where}",
                              params or []).fetchall())
@@ -182,15 +185,23 @@ def plan_crawl(con, program_filter: str | None = None, params: list | None = Non
         site_plan = rolling.plan_sites(roots, archive.site_crawls(con), share)
         roots, schedule = {p: roots[p] for p in site_plan.due}, site_plan.summary()
     known = archive.known_validators(con, "program_site")
-    rows = con.execute("""select p.url, b.body from raw.pages p join raw.bodies b using (content_hash)
-                          where p.source = 'program_site' and p.program_id in (select unnest(?))""", [list(roots)]).fetchall()
-    return CrawlPlan(roots, known, {u: bytes(b).decode("utf-8", errors="replace") for u, b in rows}, schedule)
+    links, bodies = {}, {}
+    for url, page_links, body in con.execute("""
+            select p.url, p.links, b.body from raw.pages p
+            left join raw.bodies b on p.links is null and p.depth < $depth and b.content_hash = p.content_hash
+            where p.source = 'program_site' and p.content_hash is not null
+              and p.program_id in (select unnest($ids))""", {"ids": list(roots), "depth": max_depth}).fetchall():
+        if page_links is not None:
+            links[url] = page_links
+        elif body is not None:
+            bodies[url] = bytes(body).decode("utf-8", errors="replace")
+    return CrawlPlan(roots, known, bodies, schedule, links)
 
 
 def fetch_crawl(fetcher: Fetcher, plan: CrawlPlan, max_depth: int = 2, max_pages: int = 8, progress=None,
                 on_level=None) -> list:
     return crawl_sites(fetcher, plan.roots, max_depth=max_depth, max_pages=max_pages, known=plan.known,
-                       stored_body=plan.bodies.get, progress=progress, on_level=on_level)
+                       stored_links=plan.links.get, stored_body=plan.bodies.get, progress=progress, on_level=on_level)
 
 
 BLOCKED = re.compile(r"captcha|are you (?:a )?(?:robot|human)|verify (?:that )?you are (?:a )?human|access denied|attention required"
@@ -247,7 +258,8 @@ def crawl_and_record(fetcher: Fetcher, plan: CrawlPlan, connect, run_id: str, *,
     def write(level):
         with connect() as con:
             vet_level(con, level)
-            for k, v in archive.record_fetches(con, [(p.result, "program_site", p.program_id, p.depth) for p in level],
+            for k, v in archive.record_fetches(con, [(p.result, "program_site", p.program_id, p.depth, p.links)
+                                                     for p in level],
                                                run_id).items():
                 counts[k] += v
         fetched.extend(level)
@@ -265,7 +277,7 @@ def crawl_program_sites(con, fetcher: Fetcher, max_depth: int = 2, max_pages: in
                         program_filter: str | None = None, params: list | None = None, run_id: str = "",
                         progress=None, retire_after: int = 3) -> dict:
     """The crawl on an open connection (tests, scripts): the same path the asset and the partitioned job take."""
-    plan = plan_crawl(con, program_filter, params)
+    plan = plan_crawl(con, program_filter, params, max_depth=max_depth)
     return crawl_and_record(fetcher, plan, lambda: contextlib.nullcontext(con), run_id, max_depth=max_depth,
                             max_pages=max_pages, retire_after=retire_after, progress=progress)
 
