@@ -186,17 +186,42 @@ def validate_profile(raw: dict) -> tuple[ApplicantProfile | None, list[str]]:
         return None, [f"{'.'.join(map(str, e['loc'])) or 'profile'}: {e['msg']}" for e in exc.errors()]
 
 
+def _file_hash(path: Path) -> str:
+    size = path.stat().st_size
+    if size > MAX_PROFILE_FILE_BYTES:  # never read: read_profiles refuses it by its size
+        return f"size:{size}"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def intake(con, paths: list[Path]) -> dict:
-    """Store valid profiles (insert or update), quarantine invalid ones whole with their reasons."""
+    """Store valid profiles (insert or update), quarantine invalid ones whole with their reasons.
+
+    When every file is byte for byte as it was at its last intake (app.intake_files), nothing is
+    parsed again: its profiles were stored or quarantined then, and the counts are that read's. Any
+    new or changed file means every file is read, as profiles in a later file win over an earlier
+    one's; an erasure clears the record, so the next intake reads everything again."""
     ensure_schema(con)
+    paths = list(dict.fromkeys(Path(p).resolve() for p in paths))  # a file named twice is read once
+    digests = {str(p): _file_hash(p) for p in paths}
+    last = {r[0]: r[1:] for r in con.execute(
+        "select path, content_hash, profiles, quarantined, skipped_erased from app.intake_files where path in (select unnest(?))",
+        [list(digests)]).fetchall()}
+    if paths and all(last.get(p, (None,))[0] == h for p, h in digests.items()):
+        totals = [sum(row[i] for row in last.values()) for i in (1, 2, 3)]
+        return {"valid": 0, "updated": 0, "unchanged": totals[0] - totals[1] - totals[2], "quarantined": totals[1],
+                "skipped_erased": totals[2], "changed_ids": [], "files_read": 0}
     erased = {r[0] for r in con.execute("select email_hash from app.erased_applicants").fetchall()}
     known = dict(con.execute("select applicant_id, profile_hash from app.applicants").fetchall())
     owners = {aid: email_hash(e) for aid, e in con.execute("select applicant_id, email from app.applicants").fetchall()}
     upserts: dict = {}  # applicant_id -> row; a later file wins over an earlier one
-    counts = {"valid": 0, "updated": 0, "unchanged": 0, "quarantined": 0, "skipped_erased": 0, "changed_ids": []}
+    counts = {"valid": 0, "updated": 0, "unchanged": 0, "quarantined": 0, "skipped_erased": 0, "changed_ids": [],
+              "files_read": len(paths)}
+    per_file = []
     now = dt.datetime.now(dt.timezone.utc)
-    for path in (Path(p).resolve() for p in paths):
-        for raw_text, parsed in read_profiles(path):
+    for path in paths:
+        before = (counts["quarantined"], counts["skipped_erased"])
+        profiles = read_profiles(path)
+        for raw_text, parsed in profiles:
             if isinstance(parsed, str):
                 reasons = [parsed]
                 profile = None
@@ -240,11 +265,16 @@ def intake(con, paths: list[Path]) -> dict:
             upserts[profile.applicant_id] = [data[c] for c in data] + [phash, str(path), now, now]
             counts["updated" if prev else "valid"] += 1
             counts["changed_ids"].append(profile.applicant_id)
+        per_file.append((str(path), digests[str(path)], len(profiles), counts["quarantined"] - before[0],
+                         counts["skipped_erased"] - before[1], now))
     if upserts:
         cols = list(ApplicantProfile.model_fields) + ["profile_hash", "source_file", "received_at", "updated_at"]
         sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("applicant_id", "received_at"))
         insert_frame(con, f"insert into app.applicants ({', '.join(cols)}) select * from {{rows}} "
                           f"on conflict (applicant_id) do update set {sets}", list(upserts.values()), cols)
+    # recorded once the profiles are stored: a crash before this line leaves the files to be read again
+    insert_frame(con, "insert or replace into app.intake_files select * from {rows}", per_file,
+                 ["path", "content_hash", "profiles", "quarantined", "skipped_erased", "read_at"])
     return counts
 
 
@@ -300,6 +330,7 @@ def erase(con, applicant_id: str, outputs: Path) -> dict:
             "or (email_hash is not null and email_hash = $h) returning 1", {"id": applicant_id, "h": hashed}).fetchall())
         counts["app.applicants"] = len(con.execute("delete from app.applicants where applicant_id = ? returning 1",
                                                    [applicant_id]).fetchall())
+        con.execute("delete from app.intake_files")  # the next intake reads every file again, this erasure known
     con.execute("checkpoint")  # rewrite the file so deleted rows are not left in the write-ahead log
     files = 0
     reports = _inside(Path(outputs) / "reports", applicant_id)

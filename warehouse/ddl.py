@@ -74,6 +74,11 @@ create table if not exists app.applicant_quarantine (
     raw_profile varchar, reasons json);
 alter table app.applicant_quarantine add column if not exists email_hash varchar;
 create table if not exists app.erased_applicants (email_hash varchar primary key, erased_at timestamptz);
+-- each intake file as last read (its bytes' hash, no profile data) and what its profiles came to: a
+-- night whose files are all as they were reads none of them again
+create table if not exists app.intake_files (
+    path varchar primary key, content_hash varchar, profiles integer, quarantined integer,
+    skipped_erased integer, read_at timestamptz);
 """
 
 

@@ -36,7 +36,7 @@ def applicants(context: dg.AssetExecutionContext, applicants_cfg: ApplicantsReso
     if counts["quarantined"]:
         context.log.warning(f"{counts['quarantined']} profile(s) quarantined; see app.applicant_quarantine")
     return dg.MaterializeResult(metadata={"dagster/row_count": total, "new": counts["valid"], "updated": counts["updated"],
-                                          "quarantined_this_run": counts["quarantined"],
+                                          "quarantined_this_run": counts["quarantined"], "files_read": counts["files_read"],
                                           "quarantined_total": quarantined, "skipped_erased": counts["skipped_erased"]})
 
 
