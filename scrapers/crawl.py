@@ -93,7 +93,7 @@ def crawl_sites(fetcher: Fetcher, roots: dict[str, str], *, max_depth: int = 2, 
     def on_result(req: dict, res: FetchResult) -> list[dict]:
         nonlocal with_body
         pid, depth, url = req["_pid"], req["_depth"], req["url"]
-        links, found = None, None
+        links, found, whole = None, None, False
         if depth < max_depth:
             if res.ok:
                 links = found = page_links(res.text, res.final_url or url) if res.text else []
@@ -101,12 +101,9 @@ def crawl_sites(fetcher: Fetcher, roots: dict[str, str], *, max_depth: int = 2, 
                 links = stored_links(url) if stored_links else None
                 if links is None and stored_body and (body := stored_body(url)):
                     links = found = page_links(body, res.final_url or url)  # kept now, not parsed again
-                if links is None and not req.get("_whole"):
-                    # links never looked for (last fetched at the deepest level, now reached higher up):
-                    # ask for the page itself, once, rather than leave its links unfollowed
-                    pages.append(CrawlPage(pid, depth, res))
-                    batch.append(pages[-1])
-                    return [dict(url=url, _pid=pid, _depth=depth, _whole=True)]
+                # links never looked for (last fetched at the deepest level, now reached higher up):
+                # ask for the page itself, once, rather than leave its links unfollowed
+                whole = links is None and not req.get("_whole")
         page = CrawlPage(pid, depth, res, None if found is None else tuple(found))
         pages.append(page)
         batch.append(page)
@@ -117,6 +114,8 @@ def crawl_sites(fetcher: Fetcher, roots: dict[str, str], *, max_depth: int = 2, 
             on_level(list(batch))
             batch.clear()
             with_body = 0
+        if whole:
+            return [dict(url=url, _pid=pid, _depth=depth, _whole=True)]
         follow = []
         for link in on_site(links or [], roots[pid]):
             if link not in seen[pid] and len(seen[pid]) < max_pages:
