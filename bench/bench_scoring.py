@@ -172,9 +172,11 @@ def main_pass(con, p: scoring.ScoringParams) -> float:
     return time.perf_counter() - t0
 
 
-def email_rate(con, n: int, build_ahead: int) -> float:
+def email_rate(con, n: int, build_ahead: int, reports: Path | None = None) -> float:
     """Messages/s to aiosmtpd on loopback in its own process, as a real server would be; with
-    build_ahead 0, each message is built only when the previous one has been sent (the baseline)."""
+    build_ahead 0, each message is built only when the previous one has been sent, and with no `reports`
+    the page and CSV are rendered for each message (the baseline). In a run, the reports step has
+    written them (outputs/reports) and the messages attach those files."""
     from pipelines.publishing import SmtpMailer, deliver
 
     ids = [r[0] for r in con.execute("select distinct applicant_id from app.ranked_lists order by 1 limit ?", [n]).fetchall()]
@@ -183,7 +185,7 @@ def email_rate(con, n: int, build_ahead: int) -> float:
     with served_smtp_sink() as port:
         t0 = time.perf_counter()
         report = deliver(con, SmtpMailer("127.0.0.1", port), "SmartPick <l@smartpick.invalid>", "u@smartpick.invalid",
-                         build_ahead=build_ahead)
+                         build_ahead=build_ahead, reports=reports)
         return report.sent / (time.perf_counter() - t0)
 
 
@@ -263,10 +265,15 @@ def main():
         print(f"ranked lists for {lists['new_list_versions']:,} applicants in {time.perf_counter() - t0:.1f} s")
         from pipelines.publishing import ensure_ledger
         ensure_ledger(con)
-        overlapped, inline = email_rate(con, args.emails, 4), email_rate(con, args.emails, 0)
+        from pipelines.publishing import write_reports
+        ids = [r[0] for r in con.execute("select distinct applicant_id from app.ranked_lists order by 1 limit ?",
+                                         [args.emails]).fetchall()]
+        write_reports(con, tmp / "outputs", ids)  # as the reports step does before the email step
+        overlapped, inline = email_rate(con, args.emails, 4, tmp / "outputs" / "reports"), email_rate(con, args.emails, 0)
         bound, kb = server_rate(con, args.emails)
         print(f"emails to a loopback SMTP server in its own process: {overlapped:,.1f} messages/s built on a worker "
-              f"thread while the previous ones are sent; {inline:,.1f} messages/s built one after another; "
+              f"thread while the previous ones are sent, attaching the pages the reports step wrote; "
+              f"{inline:,.1f} messages/s built one after another, each page rendered for its message; "
               f"the server alone takes the same messages (mean {kb:,.0f} KB), built beforehand, at {bound:,.1f} messages/s")
     print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
 

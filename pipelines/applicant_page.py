@@ -15,6 +15,7 @@ import json
 import duckdb
 from markupsafe import Markup
 
+from pipelines.mailparts import seven_bit_html
 from scrapers.facts import CATALOGUE
 
 VISA_FACTS = {"j1": ("sponsors_j1",), "h1b": ("sponsors_h1b", "requires_step3_for_h1b"),
@@ -93,7 +94,8 @@ def facts_html(templates, detail: dict):
     """A program's fact list, rendered once per program and kept on its details entry: every page of a
     chunk shares the entries, and most programs appear in many applicants' lists."""
     if "facts_html" not in detail:
-        detail["facts_html"] = Markup(templates.get_template("page_facts.html.j2").render(r=detail).rstrip("\n"))
+        html = templates.get_template("page_facts.html.j2").render(r=detail).rstrip("\n")
+        detail["facts_html"] = Markup(seven_bit_html(html) or html)  # wrapped once here, not in every page
     return detail["facts_html"]
 
 
@@ -104,10 +106,11 @@ def render(templates, ctx: dict, details: dict) -> str:
         r["facts_html"] = facts_html(templates, details.get(r["program_id"], empty))
     images = {s["cid"]: "data:image/png;base64," + base64.b64encode(s["picture"]).decode()
               for s in ctx["specialties"] if s.get("picture")}
-    data = json.dumps(page_data(table), separators=(",", ":")).replace("</", "<\\/")
+    # a row a line: a message carries the page unencoded only with lines under 998 octets (mailparts)
+    data = ("[\n" + ",\n".join(json.dumps(row, separators=(",", ":")) for row in page_data(table)) + "\n]").replace("</", "<\\/")
     states = sorted({r["state"] for r in table if r["state"]})
     regions = sorted({r["region"] for r in table if r["region"]})
     questions = [{"name": s.name, "label": s.label, "question": s.question} for s in CATALOGUE]
-    asks = json.dumps({q["name"]: q["question"] for q in questions}, separators=(",", ":")).replace("</", "<\\/")
+    asks = json.dumps({q["name"]: q["question"] for q in questions}, indent=0, separators=(",", ":")).replace("</", "<\\/")
     return templates.get_template("page.html.j2").render(**ctx, table=table, images=images, data=data, states=states,
                                                          regions=regions, questions=questions, asks=asks)

@@ -14,6 +14,7 @@ import math
 import os
 import queue
 import re
+import secrets
 import smtplib
 import ssl
 import threading
@@ -26,6 +27,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from pipelines import applicant_page, picture, wording
+from pipelines.mailparts import seven_bit_html
 import warehouse
 from scrapers.facts import FIELDS
 
@@ -147,8 +149,10 @@ def list_contexts(con, lists: list[tuple[str, int]]) -> dict[str, dict]:
 
 
 def page_html(ctx: dict) -> str:
-    """The applicant's own page for this list version (pipelines/applicant_page.py)."""
-    return applicant_page.render(TEMPLATES, ctx, ctx.get("details", {}))
+    """The applicant's own page for this list version (pipelines/applicant_page.py), in the form a message
+    carries unencoded when it can be (mailparts): the file written and the attachment are the same."""
+    html = applicant_page.render(TEMPLATES, ctx, ctx.get("details", {}))
+    return seven_bit_html(html) or html
 
 
 def _context(applicant_id: str, version: int, a, rows: list, specs: dict, openers: list) -> dict:
@@ -282,7 +286,17 @@ def changes_since(con, applicant_id: str, version: int, previous: int | None, si
 
 
 # -- messages and mailers -----------------------------------------------------------------------
-def build_message(ctx: dict, changes: dict | None, from_addr: str, opt_out: str, message_id: str) -> EmailMessage:
+def _html_part(html: str) -> dict:
+    """The text and transfer encoding of an HTML part: none when the HTML can go as it is (mailparts),
+    else the email package's choice (quoted-printable)."""
+    plain = seven_bit_html(html)
+    return {"content": plain, "cte": "7bit"} if plain is not None else {"content": html}
+
+
+def build_message(ctx: dict, changes: dict | None, from_addr: str, opt_out: str, message_id: str,
+                  page: str | None = None, rows: bytes | None = None) -> EmailMessage:
+    """`page` and `rows`: the list's HTML page and CSV as written under outputs/reports, attached as they
+    are; rendered here when not given."""
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["Subject"] = "Your SmartPick residency list" + (" [SAMPLE DATA]" if ctx["sample"] else "")
     msg["From"] = from_addr
@@ -295,13 +309,21 @@ def build_message(ctx: dict, changes: dict | None, from_addr: str, opt_out: str,
     images = {cid: f"cid:{cid}@smartpick.invalid" for cid in pictures}
     view = {**ctx, "changes": changes, "opt_out": opt_out, "images": images, "report": False}
     msg.set_content(TEMPLATES.get_template("email.txt.j2").render(**view))
-    msg.add_alternative(TEMPLATES.get_template("email.html.j2").render(**view), subtype="html")
+    body = _html_part(TEMPLATES.get_template("email.html.j2").render(**view))
+    msg.add_alternative(body.pop("content"), subtype="html", **body)
     html_part = msg.get_payload()[1]
     for cid, png in pictures.items():
         html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}@smartpick.invalid>", filename=f"{cid}.png")
-    msg.add_attachment(page_html(ctx), subtype="html", disposition="attachment",
-                       filename=f"smartpick-list-v{ctx['version']}.html")  # the filterable page with every fact's evidence
-    msg.add_attachment(list_csv(ctx), maintype="text", subtype="csv", filename=f"smartpick-list-v{ctx['version']}.csv")
+    attached = _html_part(page if page is not None else page_html(ctx))  # the filterable page with every fact's evidence
+    msg.add_attachment(attached.pop("content"), subtype="html", disposition="attachment",
+                       filename=f"smartpick-list-v{ctx['version']}.html", **attached)
+    msg.add_attachment(rows if rows is not None else list_csv(ctx), maintype="text", subtype="csv",
+                       filename=f"smartpick-list-v{ctx['version']}.csv")
+    for part in msg.walk():
+        if part.is_multipart():
+            # a random boundary set here: left unset, the generator picks one and then searches the whole
+            # flattened text of the part for it (~5 ms a message); 128 random bits do not occur by chance
+            part.set_boundary(f"==smartpick-{secrets.token_hex(16)}")
     return msg
 
 
@@ -400,16 +422,31 @@ def _prepared(con, due: list, chunk: int = 200):
             yield did, aid, version, prev.get((aid, version)), contexts[aid]
 
 
-def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4):
+def _written(reports: Path | None, applicant_id: str, version: int) -> tuple[str | None, bytes | None]:
+    """The list's page and CSV as the reports step wrote them (a list version never changes once
+    written), or None for what is not there: rendering the page again cost ~30 ms a message."""
+    if reports is None:
+        return None, None
+    folder = reports / applicant_id
+    try:
+        page = (folder / f"list-v{version}.html").read_text(encoding="utf-8")
+        rows = (folder / f"list-v{version}.csv").read_bytes()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None, None
+    return page, rows
+
+
+def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports: Path | None = None):
     """(delivery id, applicant, version, Message-ID, message, its bytes), built and flattened on a worker
     thread up to `ahead` messages before they are sent: building is Python work, sending mostly waits
     for the server to read, so the two overlap. The ledger is written only by the sending side, in
     order, as before; a build that fails raises here, and the messages not yet sent stay pending.
-    With `ahead` 0, each message is built when it is due, on the calling thread (the bench's baseline)."""
+    With `ahead` 0, each message is built when it is due, on the calling thread (the bench's baseline).
+    `reports`: outputs/reports, whose pages and CSVs are attached as written."""
     def build(reader, did, aid, version, prev, ctx):
         msg_id = make_msgid(idstring=did, domain="smartpick.invalid")
         msg = build_message(ctx, changes_since(reader, aid, version, prev[0] if prev else None, prev[1] if prev else None),
-                            from_addr, opt_out, msg_id)
+                            from_addr, opt_out, msg_id, *_written(reports, aid, version))
         return did, aid, version, msg_id, msg, msg.as_bytes()
 
     if ahead == 0:
@@ -448,7 +485,9 @@ def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4):
 
 
 def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] | None = None, progress=None,
-            build_ahead: int = 4) -> DeliveryReport:
+            build_ahead: int = 4, reports: Path | None = None) -> DeliveryReport:
+    """`reports`: the folder the reports step wrote (outputs/reports); its files are attached as they are,
+    and a list without them is rendered for the message."""
     ensure_ledger(con)
     report = DeliveryReport()
     if applicant_ids is not None and not applicant_ids:
@@ -487,7 +526,7 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
         where l.status in ('pending', 'failed') and l.attempts < {MAX_ATTEMPTS} {flt}
         order by l.applicant_id""", prm).fetchall()
     try:
-        for did, aid, version, msg_id, msg, raw in _built(con, due, from_addr, opt_out, build_ahead):
+        for did, aid, version, msg_id, msg, raw in _built(con, due, from_addr, opt_out, build_ahead, reports):
             con.execute("update app.delivery_ledger set status = 'sending', attempts = attempts + 1, message_id = ?, "
                         "updated_at = now() where delivery_id = ?", [msg_id, did])
             try:

@@ -28,9 +28,10 @@ def applicant_reports(context: dg.AssetExecutionContext, config: ApplicantSelect
           description="One email per applicant and list version, recorded in app.delivery_ledger; unchanged lists "
                       "are not sent again, failed sends are retried on the next run.")
 def email_deliveries(context: dg.AssetExecutionContext, config: ApplicantSelection, warehouse: WarehouseResource,
-                     smtp: SmtpResource):
+                     smtp: SmtpResource, applicants_cfg: ApplicantsResource):
     with warehouse.connect() as con, progress_bar("emails") as bar:
-        report = publishing.deliver(con, smtp.mailer(), smtp.from_addr, smtp.opt_out_address, _ids(config), bar)
+        report = publishing.deliver(con, smtp.mailer(), smtp.from_addr, smtp.opt_out_address, _ids(config), bar,
+                                    reports=Path(applicants_cfg.outputs_dir) / "reports")
     if report.failed:
         context.log.warning(f"{report.failed} send(s) failed; they are retried on the next run")
     if report.unknown:

@@ -1,0 +1,93 @@
+"""HTML carried without transfer encoding: ASCII, no line over 998 octets, and the same document for a
+browser; anything that cannot be made so falls back to quoted-printable, whole."""
+import lxml.html
+
+from pipelines.mailparts import LIMIT, seven_bit_html
+from pipelines.publishing import SmtpMailer, deliver, write_reports
+from scrapers import archive
+from tests.scoring.mini_marts import applicant, build
+from tests.scoring.test_decisions_email import BASE, FROM, OPT_OUT, PARAMS
+from pipelines import scoring
+
+
+def seen(html: str) -> list:
+    """What a browser builds: every element's tag, attributes and text with runs of whitespace as one."""
+    def norm(s):
+        return " ".join((s or "").split())
+    return [(e.tag, sorted(e.attrib.items()), norm(e.text), norm(e.tail))
+            for e in lxml.html.document_fromstring(html).iter()]
+
+
+WORDS = " ".join(f"word{i}" for i in range(600))  # ~5,000 characters of text on one line
+PAGE = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><style>p {{ margin: 0 }}</style></head><body>
+<p title="Zürich – café">Résumé accepted — {WORDS}</p><ul>{"".join(f'<li class="c">item {i} <b>bold</b> tail</li>' for i in range(300))}</ul>
+<script type="application/json" id="d">[{{"a":"short"}}]</script></body></html>"""
+
+
+def test_a_long_line_and_non_ascii_text_become_short_ascii_lines_and_the_same_document():
+    out = seven_bit_html(PAGE)
+    assert out is not None and out.isascii()
+    assert max(map(len, out.split("\n"))) <= LIMIT < max(map(len, PAGE.split("\n")))
+    assert seen(out) == seen(PAGE)  # the same elements, attributes (the accents included) and text
+    assert "&#252;" in out and "Zürich" in lxml.html.document_fromstring(out).find(".//p").get("title")
+
+
+def test_what_cannot_go_unencoded_is_refused_not_mangled():
+    assert seven_bit_html('<script>let s = "é";</script><p>x</p>') is None  # a reference is not read inside a script
+    assert seven_bit_html(f'<script>var d = "{"x " * 700}";</script>') is None  # a script line is not broken
+    assert seven_bit_html(f'<p\ntitle="{"a " * 700}">x</p>') is None  # a line that starts inside a tag is not either
+    assert seven_bit_html(f'<p><a href="/{"y" * 2000}">link</a></p>') is None  # nor a tag
+    assert seven_bit_html("<p>carriage\rreturn</p>") is None  # a bare CR is not a 7bit line end
+    assert seven_bit_html(f'<p title="{"a " * 700}">x</p>') is None  # spaces inside a tag are an attribute's
+    assert seven_bit_html(f"<pre>{WORDS}</pre>") is None  # nor are a pre's
+
+
+def _sent(tmp_path, smtp_sink, name: str, edit_written=None):
+    """One applicant's message as the server received it (raw bytes) and parsed, and its page part; with
+    `edit_written`, the reports step runs first and the function may change what it wrote."""
+    con = archive.connect(tmp_path / "w.duckdb")
+    build(con, [{**BASE, "sponsors_j1": True, "program_name": name}, {**BASE, "sponsors_j1": True}])
+    aid = applicant(tmp_path, con, visa_need="j1")
+    scoring.score(con, PARAMS, [aid])
+    scoring.build_lists(con, [aid], PARAMS)
+    reports = None
+    if edit_written:
+        write_reports(con, tmp_path / "out", [aid])
+        reports = tmp_path / "out" / "reports"
+        edit_written(reports / aid)
+    assert deliver(con, SmtpMailer("127.0.0.1", smtp_sink.port), FROM, OPT_OUT, [aid], reports=reports).sent == 1
+    msg = smtp_sink.parsed()[-1]
+    return smtp_sink.messages[-1][2], msg, next(p for p in msg.iter_attachments() if p.get_filename().endswith(".html"))
+
+
+def test_the_page_and_the_email_html_go_unencoded(tmp_path, smtp_sink):
+    raw, msg, page = _sent(tmp_path, smtp_sink, "Bright Ridge Medical Center Internal Medicine Program (SAMPLE) – Zürich")
+    assert page["Content-Transfer-Encoding"] == "7bit"
+    assert msg.get_body(("html",))["Content-Transfer-Encoding"] == "7bit"
+    assert max(map(len, raw.split(b"\r\n"))) <= LIMIT
+    assert "Z&#252;rich" in page.get_content()
+
+
+def test_a_page_that_cannot_go_unencoded_is_sent_quoted_printable_and_whole(tmp_path, smtp_sink):
+    unbreakable = "Program" + "x" * 1500 + " (SAMPLE)"  # a name with no space for a line break
+    raw, _, page = _sent(tmp_path, smtp_sink, unbreakable)
+    assert page["Content-Transfer-Encoding"] == "quoted-printable"
+    assert unbreakable in page.get_content()
+    assert max(map(len, raw.split(b"\r\n"))) <= LIMIT
+
+
+def test_the_page_and_csv_attached_are_the_files_the_reports_step_wrote(tmp_path, smtp_sink):
+    def mark(folder):  # the written files, changed, show which copy the message carries
+        page = folder / "list-v1.html"
+        page.write_text(page.read_text().replace("</body>", "<p>as written on disk</p></body>"))
+        (folder / "list-v1.csv").write_bytes((folder / "list-v1.csv").read_bytes() + b"written,on,disk\r\n")
+
+    _, msg, page = _sent(tmp_path, smtp_sink, "Bright Ridge Medical Center (SAMPLE)", mark)
+    assert "as written on disk" in page.get_content()
+    assert "written,on,disk" in next(p for p in msg.iter_attachments() if p.get_filename().endswith(".csv")).get_content()
+
+
+def test_without_written_files_the_message_still_carries_the_page(tmp_path, smtp_sink):
+    _, _, page = _sent(tmp_path, smtp_sink, "Bright Ridge Medical Center (SAMPLE)",
+                       lambda folder: [p.unlink() for p in folder.iterdir()])
+    assert "Bright Ridge Medical Center (SAMPLE)" in page.get_content()
