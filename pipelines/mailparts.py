@@ -87,3 +87,11 @@ def _wrap(line: str, limit: int) -> str | None:
         after += len(token)
     text = "".join(out)
     return text if max(map(len, text.split("\n"))) <= limit else None
+
+
+def seven_bit_text(data: bytes, limit: int = LIMIT) -> str | None:
+    """Text (a CSV) as it can go unencoded: ASCII, no control character but tab and line ends, and no
+    line over `limit`; or None, and the email package encodes it."""
+    if data.translate(None, _SEVEN_BIT + b"\r") or max(map(len, data.replace(b"\r\n", b"\n").split(b"\n"))) > limit:
+        return None
+    return data.decode("ascii")

@@ -19,6 +19,7 @@ import smtplib
 import ssl
 import threading
 from dataclasses import dataclass
+from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.utils import formataddr, getaddresses, make_msgid
 from pathlib import Path
@@ -27,7 +28,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from pipelines import applicant_page, picture, wording
-from pipelines.mailparts import seven_bit_html
+from pipelines.mailparts import seven_bit_html, seven_bit_text
 import warehouse
 from scrapers.facts import FIELDS
 
@@ -317,14 +318,36 @@ def build_message(ctx: dict, changes: dict | None, from_addr: str, opt_out: str,
     attached = _html_part(page if page is not None else page_html(ctx))  # the filterable page with every fact's evidence
     msg.add_attachment(attached.pop("content"), subtype="html", disposition="attachment",
                        filename=f"smartpick-list-v{ctx['version']}.html", **attached)
-    msg.add_attachment(rows if rows is not None else list_csv(ctx), maintype="text", subtype="csv",
-                       filename=f"smartpick-list-v{ctx['version']}.csv")
+    rows = rows if rows is not None else list_csv(ctx)
+    if (plain := seven_bit_text(rows)) is not None:  # most lists: no encoding, a quarter fewer bytes than base64
+        msg.add_attachment(plain, subtype="csv", cte="7bit", filename=f"smartpick-list-v{ctx['version']}.csv")
+    else:
+        msg.add_attachment(rows, maintype="text", subtype="csv", params={"charset": "utf-8"},  # read as UTF-8, not ASCII
+                           filename=f"smartpick-list-v{ctx['version']}.csv")
     for part in msg.walk():
         if part.is_multipart():
             # a random boundary set here: left unset, the generator picks one and then searches the whole
             # flattened text of the part for it (~5 ms a message); 128 random bits do not occur by chance
             part.set_boundary(f"==smartpick-{secrets.token_hex(16)}")
     return msg
+
+
+class _Flattener(BytesGenerator):
+    """The email package's generator, writing each body in one piece. The stock `_write_lines` writes a
+    body line by line, two writes a line: ~20 ms for a message of ~8,000 lines. Replacing every line end
+    (CRLF, CR or LF) by the policy's with three string replacements gives the same bytes
+    (tests/scoring/test_mailparts.py) in about a millisecond."""
+
+    def _write_lines(self, lines):
+        if lines:
+            self.write(lines.replace("\r\n", "\n").replace("\r", "\n").replace("\n", self._NL))
+
+
+def flatten(msg: EmailMessage) -> bytes:
+    """What `msg.as_bytes()` returns, faster."""
+    buf = io.BytesIO()
+    _Flattener(buf, mangle_from_=False, policy=msg.policy).flatten(msg)
+    return buf.getvalue()
 
 
 class DeliveryUncertain(Exception):
@@ -447,7 +470,7 @@ def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports
         msg_id = make_msgid(idstring=did, domain="smartpick.invalid")
         msg = build_message(ctx, changes_since(reader, aid, version, prev[0] if prev else None, prev[1] if prev else None),
                             from_addr, opt_out, msg_id, *_written(reports, aid, version))
-        return did, aid, version, msg_id, msg, msg.as_bytes()
+        return did, aid, version, msg_id, msg, flatten(msg)
 
     if ahead == 0:
         for row in _prepared(con, due):

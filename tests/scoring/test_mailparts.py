@@ -66,6 +66,8 @@ def test_the_page_and_the_email_html_go_unencoded(tmp_path, smtp_sink):
     assert msg.get_body(("html",))["Content-Transfer-Encoding"] == "7bit"
     assert max(map(len, raw.split(b"\r\n"))) <= LIMIT
     assert "Z&#252;rich" in page.get_content()
+    rows = next(p for p in msg.iter_attachments() if p.get_filename().endswith(".csv"))
+    assert rows["Content-Transfer-Encoding"] == "base64" and "Zürich" in rows.get_content()  # not ASCII: encoded
 
 
 def test_a_page_that_cannot_go_unencoded_is_sent_quoted_printable_and_whole(tmp_path, smtp_sink):
@@ -84,10 +86,29 @@ def test_the_page_and_csv_attached_are_the_files_the_reports_step_wrote(tmp_path
 
     _, msg, page = _sent(tmp_path, smtp_sink, "Bright Ridge Medical Center (SAMPLE)", mark)
     assert "as written on disk" in page.get_content()
-    assert "written,on,disk" in next(p for p in msg.iter_attachments() if p.get_filename().endswith(".csv")).get_content()
+    rows = next(p for p in msg.iter_attachments() if p.get_filename().endswith(".csv"))
+    assert "written,on,disk" in rows.get_content()
+    assert rows["Content-Transfer-Encoding"] == "7bit"  # ASCII with short lines: carried as it is
 
 
 def test_without_written_files_the_message_still_carries_the_page(tmp_path, smtp_sink):
     _, _, page = _sent(tmp_path, smtp_sink, "Bright Ridge Medical Center (SAMPLE)",
                        lambda folder: [p.unlink() for p in folder.iterdir()])
     assert "Bright Ridge Medical Center (SAMPLE)" in page.get_content()
+
+
+def test_the_faster_flattening_gives_the_bytes_the_email_package_gives(tmp_path, smtp_sink):
+    import email
+    import email.policy
+    from email.message import EmailMessage
+
+    from pipelines.publishing import flatten
+
+    raw, _, _ = _sent(tmp_path, smtp_sink, "Bright Ridge Medical Center (SAMPLE) – Zürich")
+    received = email.message_from_bytes(raw, policy=email.policy.SMTP)  # 7bit, quoted-printable and base64 parts
+    assert flatten(received) == received.as_bytes()
+    mixed = EmailMessage(policy=email.policy.SMTP)
+    mixed.set_content("one\r\ntwo\rthree\nfour\n\n", cte="7bit")  # every kind of line end, and a blank last line
+    mixed.add_attachment(b"\x00\x01" * 500, maintype="application", subtype="octet-stream")
+    mixed.preamble, mixed.epilogue = "before\nthe parts", "after\r\nthem"
+    assert flatten(mixed) == mixed.as_bytes()
