@@ -17,6 +17,7 @@ import re
 import secrets
 import smtplib
 import ssl
+import sys
 import threading
 from dataclasses import dataclass
 from email.generator import BytesGenerator
@@ -562,6 +563,12 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
         join app.applicants a using (applicant_id)
         where l.status in ('pending', 'failed') and l.attempts < {MAX_ATTEMPTS} {flt}
         order by l.applicant_id""", prm).fetchall()
+    switching = sys.getswitchinterval()
+    if build_ahead and due:
+        # the sending thread waits on the server and the warehouse, the building one computes: at the
+        # default 5 ms, every answer the sender waited for cost it up to 5 ms more to get the interpreter
+        # back (about five a message). 0.5 ms while this step runs: ~15% more messages a second.
+        sys.setswitchinterval(0.0005)
     try:
         for did, aid, version, msg_id, msg, raw in _built(con, due, from_addr, opt_out, build_ahead, reports):
             con.execute("update app.delivery_ledger set status = 'sending', attempts = attempts + 1, message_id = ?, "
@@ -585,5 +592,6 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
             if progress:
                 progress(1)
     finally:
+        sys.setswitchinterval(switching)
         mailer.close()
     return report

@@ -112,3 +112,11 @@ def test_the_faster_flattening_gives_the_bytes_the_email_package_gives(tmp_path,
     mixed.add_attachment(b"\x00\x01" * 500, maintype="application", subtype="octet-stream")
     mixed.preamble, mixed.epilogue = "before\nthe parts", "after\r\nthem"
     assert flatten(mixed) == mixed.as_bytes()
+
+
+def test_sending_leaves_the_interpreter_switch_interval_as_it_was(tmp_path, smtp_sink):
+    import sys
+
+    before = sys.getswitchinterval()
+    _sent(tmp_path, smtp_sink, "Bright Ridge Medical Center (SAMPLE)")  # shortened while messages are built ahead
+    assert sys.getswitchinterval() == before
