@@ -239,20 +239,34 @@ def list_csv(ctx: dict) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+def _report_files(reports: Path, applicant_id: str, version: int) -> tuple[Path, Path]:
+    return reports / applicant_id / f"list-v{version}.html", reports / applicant_id / f"list-v{version}.csv"
+
+
+def _current(paths: tuple[Path, ...], created_at) -> bool:
+    """The files are there and were written after their list version was made. A list version never
+    changes once made, but a number can be made again: a warehouse restored from a backup numbers its
+    next lists from where the backup stood, and a file left from the lost nights is another list's."""
+    try:
+        return all(p.stat().st_mtime >= (created_at.timestamp() if created_at else 0) for p in paths)
+    except FileNotFoundError:
+        return False
+
+
 def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200) -> int:
-    latest = con.execute("select applicant_id, max(list_version) from app.list_versions where applicant_id in (select unnest(?)) "
-                         "group by 1 order by 1", [list(applicant_ids)]).fetchall()
-    # list versions never change once written: only missing files are made
-    todo = [(aid, v) for aid, v in latest
-            if not ((outputs / "reports" / aid / f"list-v{v}.csv").exists() and (outputs / "reports" / aid / f"list-v{v}.html").exists())]
+    latest = con.execute("select applicant_id, max(list_version), arg_max(created_at, list_version) from app.list_versions "
+                         "where applicant_id in (select unnest(?)) group by 1 order by 1", [list(applicant_ids)]).fetchall()
+    reports = outputs / "reports"
+    todo = [(aid, v) for aid, v, created in latest if not _current(_report_files(reports, aid, v), created)]
     written = 0
     for i in range(0, len(todo), chunk):
         contexts = list_contexts(con, todo[i:i + chunk])
         for aid, version in todo[i:i + chunk]:
             ctx = contexts[aid]
-            folder = private_dir(private_dir(outputs / "reports") / aid)
-            write_private(folder / f"list-v{version}.csv", list_csv(ctx))
-            write_private(folder / f"list-v{version}.html", page_html(ctx).encode())
+            private_dir(private_dir(reports) / aid)
+            page, rows = _report_files(reports, aid, version)
+            write_private(rows, list_csv(ctx))
+            write_private(page, page_html(ctx).encode())
             written += 1
     return written
 
@@ -443,8 +457,8 @@ class DeliveryReport:
 
 
 def _prepared(con, due: list, chunk: int = 200):
-    """(delivery id, applicant, version, previous sent (version, when) or None, context), read a chunk
-    of applicants at a time: a handful of queries per chunk instead of several per message."""
+    """(delivery id, applicant, version, previous sent (version, when) or None, context, when the version
+    was made), read a chunk of applicants at a time: a handful of queries per chunk, not several a message."""
     for i in range(0, len(due), chunk):
         part = due[i:i + chunk]
         contexts = list_contexts(con, [(aid, version) for _, aid, version, _ in part])
@@ -456,22 +470,26 @@ def _prepared(con, due: list, chunk: int = 200):
                 qualify row_number() over (partition by w.applicant_id, w.list_version order by l.list_version desc) = 1""",
                 [[d[1] for d in part], [d[2] for d in part]]).fetchall():
             prev[(aid, version)] = (v, at)
+        made = {(aid, v): at for aid, v, at in con.execute(
+            "select applicant_id, list_version, l.created_at from (select unnest(?) as applicant_id, unnest(?) as list_version) w "
+            "join app.list_versions l using (applicant_id, list_version)",
+            [[d[1] for d in part], [d[2] for d in part]]).fetchall()}
         for did, aid, version, _ in part:
-            yield did, aid, version, prev.get((aid, version)), contexts[aid]
+            yield did, aid, version, prev.get((aid, version)), contexts[aid], made.get((aid, version))
 
 
-def _written(reports: Path | None, applicant_id: str, version: int) -> tuple[str | None, bytes | None]:
-    """The list's page and CSV as the reports step wrote them (a list version never changes once
-    written), or None for what is not there: rendering the page again cost ~30 ms a message."""
+def _written(reports: Path | None, applicant_id: str, version: int, created_at) -> tuple[str | None, bytes | None]:
+    """The list's page and CSV as the reports step wrote them, or None when they are not there or older
+    than the list version (`_current`): rendering the page again cost ~30 ms a message."""
     if reports is None:
         return None, None
-    folder = reports / applicant_id
+    paths = _report_files(reports, applicant_id, version)
     try:
-        page = (folder / f"list-v{version}.html").read_text(encoding="utf-8")
-        rows = (folder / f"list-v{version}.csv").read_bytes()
+        if _current(paths, created_at):
+            return paths[0].read_text(encoding="utf-8"), paths[1].read_bytes()
     except (FileNotFoundError, UnicodeDecodeError):
-        return None, None
-    return page, rows
+        pass
+    return None, None
 
 
 def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports: Path | None = None):
@@ -481,10 +499,10 @@ def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports
     order, as before; a build that fails raises here, and the messages not yet sent stay pending.
     With `ahead` 0, each message is built when it is due, on the calling thread (the bench's baseline).
     `reports`: outputs/reports, whose pages and CSVs are attached as written."""
-    def build(reader, did, aid, version, prev, ctx):
+    def build(reader, did, aid, version, prev, ctx, created_at):
         msg_id = make_msgid(idstring=did, domain="smartpick.invalid")
         msg = build_message(ctx, changes_since(reader, aid, version, prev[0] if prev else None, prev[1] if prev else None),
-                            from_addr, opt_out, msg_id, *_written(reports, aid, version))
+                            from_addr, opt_out, msg_id, *_written(reports, aid, version, created_at))
         return did, aid, version, msg_id, msg, flatten(msg)
 
     if ahead == 0:

@@ -120,3 +120,34 @@ def test_sending_leaves_the_interpreter_switch_interval_as_it_was(tmp_path, smtp
     before = sys.getswitchinterval()
     _sent(tmp_path, smtp_sink, "Bright Ridge Medical Center (SAMPLE)")  # shortened while messages are built ahead
     assert sys.getswitchinterval() == before
+
+
+def _stale(folder):
+    """A page left from before its list version was made (a warehouse restored from a backup numbers its
+    next lists again), marked so it can be recognised."""
+    import os
+
+    page = folder / "list-v1.html"
+    page.write_text(page.read_text().replace("</body>", "<p>from a lost night</p></body>"))
+    os.utime(page, (946684800, 946684800))  # 2000-01-01
+
+
+def test_a_written_page_older_than_its_list_version_is_not_attached(tmp_path, smtp_sink):
+    _, _, page = _sent(tmp_path, smtp_sink, "Bright Ridge Medical Center (SAMPLE)", _stale)
+    assert "from a lost night" not in page.get_content()
+    assert "Bright Ridge Medical Center (SAMPLE)" in page.get_content()
+
+
+def test_the_reports_step_writes_again_a_page_older_than_its_list_version_and_leaves_current_ones(tmp_path):
+    con = archive.connect(tmp_path / "w.duckdb")
+    build(con, [{**BASE, "sponsors_j1": True}])
+    a, b = applicant(tmp_path, con, visa_need="j1"), applicant(tmp_path, con, visa_need="j1", applicant_id="gate-test-2", email="gate2@example.org")
+    scoring.score(con, PARAMS, [a, b])
+    scoring.build_lists(con, [a, b], PARAMS)
+    reports = tmp_path / "out" / "reports"
+    assert write_reports(con, tmp_path / "out", [a, b]) == 2
+    _stale(reports / a)
+    bystander = (reports / b / "list-v1.html").stat().st_mtime_ns
+    assert write_reports(con, tmp_path / "out", [a, b]) == 1  # only the stale one
+    assert "from a lost night" not in (reports / a / "list-v1.html").read_text()
+    assert (reports / b / "list-v1.html").stat().st_mtime_ns == bystander
