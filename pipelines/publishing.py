@@ -164,11 +164,15 @@ def list_contexts(con, lists: list[tuple[str, int]]) -> dict[str, dict]:
     return out
 
 
+def _page_part(ctx: dict) -> dict:
+    """The applicant's own page for this list version (pipelines/applicant_page.py) as an HTML part
+    (`_html_part`): unencoded when it can be (mailparts)."""
+    return _html_part(applicant_page.render(TEMPLATES, ctx, ctx.get("details", {})))
+
+
 def page_html(ctx: dict) -> str:
-    """The applicant's own page for this list version (pipelines/applicant_page.py), in the form a message
-    carries unencoded when it can be (mailparts): the file written and the attachment are the same."""
-    html = applicant_page.render(TEMPLATES, ctx, ctx.get("details", {}))
-    return seven_bit_html(html) or html
+    """The page as written under outputs/reports: the same text a message attaches."""
+    return _page_part(ctx)["content"]
 
 
 def _context(applicant_id: str, version: int, a, rows: list, specs: dict, openers: list) -> dict:
@@ -344,7 +348,8 @@ def build_message(ctx: dict, changes: dict | None, from_addr: str, opt_out: str,
     html_part = msg.get_payload()[1]
     for cid, png in pictures.items():
         html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}@smartpick.invalid>", filename=f"{cid}.png")
-    attached = _html_part(page if page is not None else page_html(ctx))  # the filterable page with every fact's evidence
+    # the filterable page with every fact's evidence: checked once, whether read from disk or rendered here
+    attached = _html_part(page) if page is not None else _page_part(ctx)
     msg.add_attachment(attached.pop("content"), subtype="html", disposition="attachment",
                        filename=f"smartpick-list-v{ctx['version']}.html", **attached)
     rows = rows if rows is not None else list_csv(ctx)
