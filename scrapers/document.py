@@ -223,14 +223,51 @@ def _is_question(text: str) -> bool:
     return text.endswith("?") or bool(_QUESTION_MARK.match(text))
 
 
+_QUESTION_SPLIT = re.compile(r"(?<=\?)\s+(?=\S)")
+_POLAR = re.compile(r"^\W*(?:\d{1,2}[.)]\s*)?(?:do|does|did|is|are|am|was|were|can|could|will|would|must|should|shall|may|have|has|need)\b", re.I)
+_YES_NO = re.compile(r"^\W*(?:yes|no)\b", re.I)
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)?")
+_STOP = frozenset("a an the and or of to in on for at by with from as is are be been do does did you your we our us i my me it "
+                  "this that these those there their they them can could will would must should may have has had not no yes if "
+                  "what which who how when where why any all program programs residency".split())
+
+
+def _questions(text: str) -> list[str]:
+    """"Do you accept IMGs? How many of your residents are IMGs?" is two questions."""
+    return [q for q in _QUESTION_SPLIT.split(text) if q.strip()] or [text]
+
+
+def _stems(text: str) -> set:
+    return {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def bind_answer(questions: list[str], answer: str, previous: str = "") -> str:
+    """The one question a sentence answers, when several stand above it.
+
+    FAQ pages stack questions whose own answers were lost, or ask two things and answer them in
+    turn: a "Yes" after "Must I be a citizen? Do you offer visas?" answers whichever question its
+    own words take up. A Yes or No answers only a yes/no question; among those, the question
+    sharing most words with the sentence wins; on a tie the one bound before, else the nearest."""
+    if len(questions) == 1:
+        return questions[0]
+    pool = [q for q in questions if _POLAR.match(q)] if _YES_NO.match(answer) else []
+    pool = pool or questions
+    words = _stems(answer)
+    overlap = [len(words & _stems(q)) for q in pool]
+    best = max(overlap)
+    tied = [q for q, n in zip(pool, overlap) if n == best]
+    return previous if previous in tied else tied[-1]
+
+
 def build(lines: list[tuple[str, str, list | None]], tree=None) -> Document:
     doc = Document(tree=tree)
     headings: list[tuple[int, str]] = []
     lead = question = ""
+    asked: list[str] = []  # questions stacked since the last answer; the first answer binds to one of them
     prev = ""  # kind of the previous line: heading | question | item | para
     heads: tuple = ()  # the heading texts of `headings`, rebuilt only when they change
     for kind, text, cells in lines:
-        if question:
+        if question or asked:
             text = _ANSWER_LABEL.sub("", text)
         is_question = _is_question(text)
         level = int(kind[1]) if kind.startswith("h") else (6 if kind == "bold" else 0)
@@ -244,11 +281,13 @@ def build(lines: list[tuple[str, str, list | None]], tree=None) -> Document:
             headings = [h for h in headings if h[0] < level] + [(level, text.rstrip(":").strip())]
             heads = tuple(h[1] for h in headings)
             lead = question = ""
+            asked = []
             prev = "heading"
             continue
         if kind != "row" and is_question and len(text) < 400:
             q = _QUESTION_LABEL.sub("", text)
-            question = f"{question} {q}" if prev == "question" else q  # two questions, one answer
+            asked = [*asked, *_questions(q)] if prev == "question" else _questions(q)  # two questions, one answer
+            question = ""
             lead = ""
             doc.blocks.append(q)
             doc.units.append(Unit(q, "question", heads, block=len(doc.blocks) - 1))
@@ -256,6 +295,8 @@ def build(lines: list[tuple[str, str, list | None]], tree=None) -> Document:
             heads = tuple(h[1] for h in headings)
             prev = "question"
             continue
+        if asked and prev == "question":
+            question = bind_answer(asked, text) if len(asked) == 1 else ""
         is_item = kind == "item"
         if not is_item:
             lead = ""
@@ -270,8 +311,10 @@ def build(lines: list[tuple[str, str, list | None]], tree=None) -> Document:
         after_question = prev == "question"
         for i, s in enumerate(sents):
             if s.endswith("?") and i + 1 < len(sents) and len(s) < 300:
-                question, after_question = s, True  # "Do you sponsor H-1B? No." in one paragraph
+                question, after_question, asked = s, True, [s]  # "Do you sponsor H-1B? No." in one paragraph
                 continue
+            if len(asked) > 1:  # stacked questions: each sentence answers the one its words take up
+                question = bind_answer(asked, s, question)
             unit_kind = "item" if is_item else ("row" if kind == "row" else ("answer" if question else "para"))
             doc.units.append(Unit(s, unit_kind, heads, lead if is_item else "", question, block, first=after_question))
             after_question = False

@@ -11,7 +11,7 @@ import re
 
 from scrapers.facts import Candidate, Strength
 from scrapers.facts import vocabulary as v
-from scrapers.facts.assertions import CONDITIONAL, DESCRIPTIVE, HEDGE, HEDGED_HEADING, steps_named
+from scrapers.facts.assertions import CONDITIONAL, DESCRIPTIVE, HEDGE, HEDGED_HEADING, about_other_body, steps_named
 
 N = v.N
 CONTEXT = re.compile(r"\busmle\b|\bstep\b|\bcomlex\b|\bexam\w*|\bboards?\b|\battempts?\b|\bfail\w*|\btries\b|\bpass\w*|\bcsa\b", re.I)
@@ -58,8 +58,8 @@ def read(unit, doc):
     if unit.kind in ("question", "heading") or not CONTEXT.search(text):
         return
     frame = " ".join((*unit.headings, unit.lead))
-    if HEDGE.search(text) or DESCRIPTIVE.search(text) or HEDGED_HEADING.search(frame):
-        return
+    if HEDGE.search(text) or DESCRIPTIVE.search(text) or HEDGED_HEADING.search(frame) or about_other_body(text):
+        return  # a total across all steps is no per-step limit
     if LICENSURE.search(text):
         yield Candidate("max_attempts", _limit(text), Strength.STATED, text)
         return
@@ -103,5 +103,6 @@ CASES = [
     ("Suggested criteria\n- No failures on any USMLE exam", {"max_attempts": None}),
     ("The state board will not issue a license to anyone who took a step more than three times.", {"max_attempts": 3}),
     ("All steps must be passed by the second attempt.", {"max_attempts": 2}),
+    ("Anyone who has needed more than nine tries across Steps 1, 2 and 3, a combined total, cannot be licensed here.", {"max_attempts": None}),
     ("We accept applicants who failed Step 1 once if Step 2 CK is strong.", {"max_attempts": None}),
 ]

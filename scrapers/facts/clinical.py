@@ -23,7 +23,8 @@ REQUIRED = re.compile(r"\brequired\b|\bmust\b|\bmandatory\b|\brequirement\b|\bne
 NOT_REQUIRED = re.compile(r"\bnot (?:required|necessary|mandatory|a requirement|needed|require)\b|\bis optional\b|\b(?:do|does) not (?:need|require)\b"
                           r"|\bdon't need\b|\bno (?:prior )?(?:usce|u\.?s\.? (?:clinical )?experience|us clinical experience)\s+(?:is\s+)?(?:required|needed|necessary)\b"
                           r"|\bnot (?:an? )?(?:\w+ )?(?:prerequisite|requirement)\b", re.I)
-ELSEWHERE = re.compile(r"\bor (?:another|other|an?) (?:english[- ]speaking )?countr|\b(?:uk|u\.k\.|united kingdom)\b|\bor equivalent\b|\benglish[- ]speaking\b", re.I)
+ELSEWHERE = re.compile(r"\bor (?:another|other|an?) (?:english[- ]speaking )?countr|\b(?:uk|u\.k\.|united kingdom)\b|\bor equivalent\b|\benglish[- ]speaking\b"
+                       r"|\bor (?:a |an |the |another |any )?(?:\w+ ){0,2}?(?:medical|health ?care) systems?\b|\bwestern\b|\bor abroad\b|\bor (?:its )?equivalent\b", re.I)
 PRIOR_GME = re.compile(r"\binternship\b|\bresidency\b|\bpgy-?\d\b|\bgraduate medical education\b|\bpostgraduate\b", re.I)
 
 TRIGGER = re.compile(r"usce|experience|rotation|clerkship|hands-on", re.I)  # a sentence without these words cannot concern this fact
@@ -79,4 +80,6 @@ CASES = [
     ("Clinical experience in the US or another English-speaking country is required.", {"usce_required": None}),
     ("If you graduated more than a year ago, US clinical experience is required.", {"usce_required": None}),
     ("US clinical experience is required. We prefer a minimum of 2 months.", {"usce_required": True, "usce_min_months": None}),
+    ("Four months of patient care in the US or a comparable health care system is required.", {"usce_required": None, "usce_min_months": None}),
+    ("Is US clinical experience required?\nIt varies from one of our programs to the next.", {"usce_required": None}),
 ]

@@ -21,12 +21,18 @@ TIMING = {
     "rank": re.compile(r"\brank(?:ing|ed)?\b|\bmatch list\b|\b(?:prior to|before|by) the match\b|\bmatch (?:day|results)\b", re.I),
     "start": re.compile(r"\bstart(?:ing)? (?:of |date|the )?(?:training|residency|the residency|the program|employment|pgy|internship|work)?\b|\bprior to (?:appointment|employment|beginning|starting|residency|orientation|training)"
                         r"|\b(?:by|before) july 1|\bjune 30(?:th)?\b|\bbeginning (?:of )?(?:training|residency)|\bcommencement\b|\bbefore (?:you )?(?:start|begin)\b"
-                        r"|\bprogram start\b|\bappointment\b|\borientation\b|\bemployment\b|\bbefore (?:starting|beginning) (?:in )?(?:the )?(?:program|residency|training)", re.I),
+                        r"|\bprogram start\b|\b(?:prior to|before|by|at|upon|time of|start of) (?:the )?(?:time of |date of )?appointment\b|\borientation\b|\bemployment\b"
+                        r"|\bhir(?:e|ed|ing)\b|\bonboarding\b|\bcontract\b|\bbefore (?:starting|beginning) (?:in )?(?:the )?(?:program|residency|training)", re.I),
 }
 APPLYING_FRAME = re.compile(r"\bto apply\b|\bapplication (?:requirements?|procedure|process|materials|checklist|documents)\b|\brequirements? for (?:application|applying)\b"
                             r"|\bsubmit\w*\b|\brequired (?:documents|materials|documentation)\b|\bprocess for application\b|\bcomplete application\b"
                             r"|\bwith (?:your|the) application\b|\brequired materials\b|\bapplication must include\b", re.I)
-NOT_THE_CERTIFICATE = re.compile(r"\beligib\w*|\bstatus report\b|\bcsa\b|\bshould take\b|\bor (?:be )?(?:far enough along|in the process|close to)\b|\bnot required\b", re.I)
+NOT_THE_CERTIFICATE = re.compile(r"\beligib\w*|\bstatus report\b|\bcsa\b|\bshould take\b|\bor (?:be )?(?:far enough along|in the process|close to)\b|\bnot required\b"
+                                 r"|\b(?:can|may) be (?:provided|submitted|sent|uploaded|forwarded) (?:at a )?later\b|\blater date\b|\bif not (?:yet )?(?:available|received)\b", re.I)
+# "by January 30": a calendar date that is none of application, rank list or start (LABELING.md) -> null.
+# June 30 and July 1 are the start of training, already read as such.
+CALENDAR_DEADLINE = re.compile(r"\b(?:by|before|no later than|prior to|until)\s+(?:the\s+)?(?!june 30|jul(?:y)?\.? 1\b)"
+                               r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d", re.I)
 
 TRIGGER = re.compile(r"ecfmg|e\.c\.f\.m\.g|foreign medical graduates|certificate", re.I)  # a sentence without these words cannot concern this fact
 
@@ -37,11 +43,18 @@ def _mentions_certificate(unit, doc) -> bool:
     return bool(re.search(r"\bthe certificate\b", unit.text, re.I) and v.ECFMG_CERT.search(doc.block_text(unit)))
 
 
+def _nearest_frame(unit) -> str:
+    """What directly frames the sentence: its list's lead line, else its question, else its nearest
+    heading. A page-wide "How to Apply" above a lead "IMGs need:" does not make that list one of
+    documents to apply with."""
+    return unit.lead or unit.question or (unit.headings[-1] if unit.headings else "")
+
+
 def read(unit, doc):
     if unit.kind == "question" or not _mentions_certificate(unit, doc):
         return
     text = unit.text
-    if NOT_THE_CERTIFICATE.search(text):
+    if NOT_THE_CERTIFICATE.search(text) or CALENDAR_DEADLINE.search(text):
         return
     answer = text
     hits = [k for k, rx in TIMING.items() if rx.search(answer)]
@@ -49,7 +62,7 @@ def read(unit, doc):
         hits = [k for k, rx in TIMING.items() if rx.search(unit.question)]
     if len(hits) == 1:
         yield Candidate("ecfmg_required_by", hits[0], Strength.STATED, text)
-    elif not hits and APPLYING_FRAME.search(" ".join((*unit.headings[-2:], unit.lead, unit.question))):
+    elif not hits and APPLYING_FRAME.search(_nearest_frame(unit)):
         yield Candidate("ecfmg_required_by", "application", Strength.STATED, f"{unit.context}: {text}", "inferred")
 
 
@@ -65,4 +78,9 @@ CASES = [
     ("ECFMG certified at the time of application or in the process of certification.", {"ecfmg_required_by": None}),
     ("ECFMG certificate before ranking. ECFMG certificate before the start of training.", {"ecfmg_required_by": None}),
     ("ECFMG certificate, if you have it. If not, you must have the certificate before orientation in June.", {"ecfmg_required_by": "start"}),
+    ("What we need to apply:\n- The ECFMG certificate when you are hired", {"ecfmg_required_by": "start"}),
+    ("Applying\nForeign graduates seldom match here. They need:\n- An ECFMG certificate", {"ecfmg_required_by": None}),
+    ("The ECFMG certificate is needed by February 15 of the application year.", {"ecfmg_required_by": None}),
+    ("Send the ECFMG certificate with your application; it may be sent later if you do not have it yet.", {"ecfmg_required_by": None}),
+    ("Requirements for applying:\n- ECFMG certificate valid for the appointment year", {"ecfmg_required_by": "application"}),
 ]

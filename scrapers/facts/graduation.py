@@ -16,6 +16,7 @@ N = v.N
 GRAD = re.compile(r"\bgraduat\w*|\byog\b|\bmedical school\b|\bmedical degree\b|\bout of (?:medical )?school\b", re.I)
 SOFT = re.compile(r"\bprefer\w*|\bpreference\b|\bencourag\w*|\bideal(?:ly)?\b|\btypical(?:ly)?\b|\brecommend\w*|\bfavou?r\w*|\bcompetitive\b"
                   r"|\bdesir\w*|\bstrongly\b|\bgenerally\b|\bno (?:definite|strict|firm|hard)\b|\bsuggest\w*|\blook for\b|\bpriority\b", re.I)
+BLOCK_SOFTENER = re.compile(r"\bunfavou?rabl\w*|\bless favou?rabl\w*|\bnot (?:a )?(?:strict|hard|absolute|firm)\b|\bflexib\w*|\bdisadvantage", re.I)
 CONSIDER = re.compile(r"\bconsider\w*\b|\bwelcome\b", re.I)
 LIMIT = re.compile(rf"\b(?:within|no more than|not more than|less than|fewer than|maximum of|up to|no later than|no greater than|not greater than|last|past"
                    rf"|cannot exceed|can not exceed|may not exceed|must not exceed|should not exceed|not to exceed|more than|over)\s+(?:the\s+)?(?:last\s+|past\s+)?{N}\s+years?\b"
@@ -35,6 +36,8 @@ def read(unit, doc):
     answers_cutoff = unit.kind == "answer" and CUTOFF_QUESTION.search(unit.question)
     if CONSIDER.search(sent) and not answers_cutoff:
         return
+    if BLOCK_SOFTENER.search(doc.block_text(unit)):
+        return  # "…within five years. Longer gaps are viewed unfavourably": the limit is soft
     if re.search(r"\bexperience within\b|\bwithin the last \w+ years? of (?:clinical|practice)", sent, re.I):
         return
     for m in LIMIT.finditer(sent):
@@ -65,4 +68,5 @@ CASES = [
     ("Preferred criteria\n- Graduated within the past 5 years", {"yog_max_years": None}),
     ("International medical graduates within 3 years of USMLE completion.", {"yog_max_years": None}),
     ("No greater than two years post-graduation from medical school.", {"yog_max_years": 2}),
+    ("Applicants should have graduated within the past four years. Longer gaps are viewed unfavorably.", {"yog_max_years": None}),
 ]

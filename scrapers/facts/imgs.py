@@ -11,7 +11,7 @@ import re
 
 from scrapers.facts import Candidate, Strength
 from scrapers.facts import vocabulary as v
-from scrapers.facts.assertions import NEGATION
+from scrapers.facts.assertions import NEGATION, narrowed_question, program_negated
 
 ACCEPT_VERB = re.compile(r"\baccept\w*|\bconsider\w*|\beligible\b|\bapplications?\b|\bapply\b|\btake\b|\binterview\w*|\breview\w*|\brank\w*|\bwelcome\w*", re.I)
 ONLY_US = re.compile(r"\bonly (?:accept )?(?:applications )?(?:from )?(?:graduates|applicants|candidates) (?:of|from) (?:an? )?(?:lcme|u\.?s\.?|us|american|accredited u\.?s\.?)\b"
@@ -33,7 +33,7 @@ def read(unit, doc):
             yield Candidate("accepts_imgs", True, Strength.CONTEXT, unit.text, "inferred")  # an IMG section
         return
     question = v.without_ecfmg_name(unit.question)
-    if unit.kind == "answer" and unit.first and v.IMG.search(question) and ACCEPT_VERB.search(question):
+    if unit.kind == "answer" and unit.first and v.IMG.search(question) and ACCEPT_VERB.search(question) and not narrowed_question(question):
         if v.YES.search(text):
             yield Candidate("accepts_imgs", True, Strength.EXPLICIT, f"{unit.question} {unit.text}")
             return
@@ -44,7 +44,7 @@ def read(unit, doc):
         for clause in v.split_clauses(text) if unit.kind != "row" else [text]:
             if not v.IMG.search(clause):
                 continue
-            if NEGATION.search(clause):
+            if program_negated(clause):
                 if ACCEPT_VERB.search(clause) and not re.search(r"\bnot (?:required|necessary)|\bno (?:minimum|cut)|\bsponsor|\bvisa|\bguarantee", clause, re.I):
                     yield Candidate("accepts_imgs", False, Strength.STATED, unit.text)
                 continue
@@ -67,4 +67,6 @@ CASES = [
     ("Contact the Educational Commission for Foreign Medical Graduates for ERAS tokens.", {"accepts_imgs": None}),
     ("Applicants must be US citizens or permanent residents.", {"accepts_imgs": None}),
     ("Graduate of a medical school outside the United States with a Fifth Pathway certificate.", {"accepts_imgs": True}),
+    ("Do you take foreign medical graduates who have had no US rotations?\nNo. Foreign medical graduates need an ECFMG certificate to be reviewed.", {"accepts_imgs": True}),
+    ("International medical graduates who were not able to sit the skills exam may use another route.", {"accepts_imgs": True}),
 ]

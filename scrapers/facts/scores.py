@@ -10,7 +10,7 @@ import re
 
 from scrapers.facts import Candidate, Strength
 from scrapers.facts import vocabulary as v
-from scrapers.facts.assertions import DESCRIPTIVE, HEDGE, HEDGED_HEADING
+from scrapers.facts.assertions import DESCRIPTIVE, HEDGED_HEADING, about_other_body, hedged
 
 SCORE = re.compile(r"(?<![\d/.$-])([12]\d\d)(?![\d/%-]|\s*(?:months|weeks|hours|positions|residents|programs|applicants|applications|candidates|interviews|%|percent))")
 MIN_CUE = re.compile(r"\bminimum\b|\bmin\b|\bat least\b|\bor (?:higher|above|greater|better|more)\b|>=|>\s*\d|\bcut-?offs?\b|\bno (?:less|lower) than\b"
@@ -35,8 +35,10 @@ def read(unit, doc):
     frame = " ".join((*unit.headings, unit.lead))
     if DESCRIPTIVE.search(sentence) or HEDGED_HEADING.search(frame) or re.search(r"\bh[\s-]?1", sentence, re.I):
         return
+    if about_other_body(sentence):
+        return
     for cl in v.split_clauses(sentence) if unit.kind != "row" else [sentence]:
-        if HEDGE.search(cl):
+        if hedged(sentence, cl):
             continue
         nums = [m for m in SCORE.finditer(cl) if 180 <= int(m.group(1)) <= 300]
         if not nums:
@@ -82,4 +84,6 @@ CASES = [
     ("Steps 1 and 2 must both be passed with 200 or above.", {"step1_min": 200, "step2ck_min": 200}),
     ("A USMLE score of 85 or above is required.", {"step1_min": None, "step2ck_min": None}),
     ("Step 3 score of 200 or better is needed for the H-1B.", {"step1_min": None, "step2ck_min": None}),
+    ("We hope to see 230 and up on USMLE (first try) for one track and 220 and up on USMLE for the other.", {"step1_min": None, "step2ck_min": None}),
+    ("The optimal score on Steps 1 and 2 is 220 or above.", {"step1_min": None, "step2ck_min": None}),
 ]

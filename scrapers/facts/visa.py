@@ -11,15 +11,22 @@ import re
 
 from scrapers.facts import Candidate, Strength
 from scrapers.facts import vocabulary as v
-from scrapers.facts.assertions import HEDGE, NEGATION
+from scrapers.facts.assertions import CONDITIONAL, HEDGE, NEGATION, about_other_body, hedged, narrowed_question
 
 POSITIVE = re.compile(r"\b(?:sponsor\w*|accept\w*|welcome\w*|support\w*|offer\w*|available|provide\w*|eligible|process\w*|yes|happy to|able to|train\w* on|only (?:for|if|when|with|after))\b"
                       r"|^\s*visas?\s*:", re.I)
 EXCLUSIVE = re.compile(r"\bonly\b(?!\s+(?:for|if|when|to|in|with|after|on)\b)|\bexclusively\b|\bsolely\b|\bno exceptions\b", re.I)
-NARROW = re.compile(r"\bonly (?:for|to) (?:applicants|residents|candidates|those)\b|\b(?:transferring|coming) from\b|\balready (?:in|on|hold)", re.I)
+_VISA_WORD = r"(?:j[\s-]?1|h[\s-]?1[\s-]?b?|j-?l|h-?i|visas?|exchange[\s-]visitors?|ecfmg[\s-]+sponsored)"
+# "only" says the visa is the only one when it stands by the visa's name, not anywhere in the clause:
+# "the GME office is the only department that sponsors…" limits the office, not the visa
+ONLY_NEAR_VISA = re.compile(rf"\b(?:only|exclusively|solely)\W+(?:\w+\W+){{0,3}}?{_VISA_WORD}\b|\b{_VISA_WORD}\W+(?:\w+\W+){{0,2}}?(?:only|exclusively|solely)\b"
+                            r"|\bno exceptions\b", re.I)
+IF_ANTECEDENT = re.compile(r"^\s*(?:if|when|in case|should|where)\b[^,]*,\s*", re.I)  # "If the program does not allow X, …": hypothetical
+NARROW = re.compile(r"\bonly (?:for|to) (?:applicants|residents|candidates|those)\b|\b(?:transferring|coming) from\b|\balready (?:in|on|hold)"
+                    r"|\b(?:to|for) (?:\w+ ){0,2}?(?:canadians?|canadian citizens|graduates of (?:a |an )?(?:u\.?s\.?|us|american|lcme|canadian))\b", re.I)
 HOLDER = re.compile(r"\bmust (?:already )?(?:have|hold|possess|obtain)\b|\bholders? of\b|\bcurrently (?:on|hold)", re.I)
 GENERIC_NO = re.compile(r"\b(?:do|does|will|can)\s*(?:not|n't)\s+(?:\w+\s+){0,2}?(?:sponsor|accept|offer|support|provide)\w*\s+(?:\w+\s+){0,3}?visas?\b"
-                        r"|\bno visa sponsorship\b|\bnot (?:able|eligible) to sponsor\b|\bunable to sponsor (?:any )?visas?\b|\bvisa sponsorship is not (?:available|offered|provided)\b", re.I)
+                        r"|\bno visa sponsorship\b|\b(?:sponsor|accept|offer)s? no visas?\b|\bnot (?:able|eligible) to sponsor\b|\bunable to sponsor (?:any )?visas?\b|\bvisa sponsorship is not (?:available|offered|provided)\b", re.I)
 CITIZENS_ONLY = re.compile(r"\b(?:must|need to|required to|only)\b[^.]{0,40}\b(?:u\.?s\.? )?citizens?(?:hip)?\b[^.]{0,30}\b(?:or|and(?:/or)?)\s+(?:a\s+)?(?:u\.?s\.?\s+)?permanent residen", re.I)
 STEP3_TIE = re.compile(r"\b(?:requires?|required|must|only|need\w*|passed|pass(?:ing)?|by|criteria)\b", re.I)
 
@@ -35,7 +42,11 @@ def read(unit, doc):
     if unit.kind in ("question", "heading"):
         return
     # a direct Yes / No to "Do you sponsor J-1 / H-1B?"
+    if about_other_body(text):
+        return
     if unit.kind == "answer" and unit.first and _q_asks_visa(question) and (v.J1.search(question) or v.H1B.search(question)):
+        if narrowed_question(question) or _narrow_answer(text):
+            return  # "Yes, if you come from another ACGME program" answers for a narrow group
         yes, no = v.YES.search(text), v.NO.search(text)
         names_visa = v.J1.search(text) or v.H1B.search(text)
         if (yes or no) and not (names_visa and not re.match(r"^\W*(?:yes|no)\W*$", text.split(",")[0], re.I)):
@@ -58,15 +69,26 @@ def read(unit, doc):
         yield Candidate("requires_step3_for_h1b", True, Strength.STATED, text)
 
 
-NOT_CITIZEN = re.compile(r"\b(?:who )?(?:are|is) not (?:a |an )?(?:u\.?s\.?\s+)?citizens?\b|\bnon-?citizens?\b", re.I)
+NOT_CITIZEN = re.compile(r"\b(?:who )?(?:are|is) not (?:a |an )?(?:u\.?s\.?\s+|american\s+|united states\s+)?citizens?\b|\bnon-?citizens?\b", re.I)
+
+
+def _narrow_answer(text: str) -> bool:
+    """A Yes or No with a condition that is not an exam criterion: "Yes, if coming from another program"."""
+    first = v.split_clauses(text)[0] if text else ""
+    return bool((NARROW.search(text) or CONDITIONAL.search(text) or HEDGE.search(first)) and not v.STEP3.search(text))
 
 
 def _clause(cl: str, sentence: str, unit, asked: bool):
+    cl = IF_ANTECEDENT.sub("", cl)  # the consequent of a hypothetical is what the clause asserts
     j, h = v.J1.search(cl), v.H1B.search(cl)
     cl_for_negation = NOT_CITIZEN.sub("", cl)  # "applicants who are not citizens must hold a J-1" negates no visa
-    hedged = HEDGE.search(cl)
+    is_hedged = hedged(sentence, cl)
+    if is_hedged and (j or h):
+        for name, hit in (("sponsors_j1", j), ("sponsors_h1b", h)):
+            if hit:  # a visa the page only hopes or may consider: a generic "no visas" elsewhere does not settle it
+                yield Candidate(HEDGED_MENTION + name, None, Strength.CONTEXT, sentence)
     if not (j or h):
-        if hedged:
+        if is_hedged:
             return
         if GENERIC_NO.search(cl) and not re.search(r"\bexcept\b|\bother than\b|\bonly\b", cl, re.I):
             yield Candidate("sponsors_h1b", False, Strength.STATED, sentence)
@@ -77,9 +99,9 @@ def _clause(cl: str, sentence: str, unit, asked: bool):
         elif CITIZENS_ONLY.search(cl) and not v.VISA.search(sentence):
             yield Candidate("sponsors_h1b", False, Strength.CONTEXT, sentence, "inferred")
         return
-    if hedged or (NARROW.search(cl) and not v.STEP3.search(cl)):  # a Step 3 condition is a criterion, not a narrow group
+    if is_hedged or (NARROW.search(cl) and not v.STEP3.search(cl)):  # a Step 3 condition is a criterion, not a narrow group
         return
-    if v.STATUS.search(cl) and not NEGATION.search(cl_for_negation) and re.search(r"\bor\b|,", cl):
+    if v.STATUS.search(cl_for_negation) and not NEGATION.search(cl_for_negation) and re.search(r"\bor\b|,", cl):
         # allowed statuses: "U.S. citizens, permanent residents or J-1 visa holders"
         if j:
             yield Candidate("sponsors_j1", True, Strength.CONTEXT, sentence, "inferred")
@@ -93,7 +115,7 @@ def _clause(cl: str, sentence: str, unit, asked: bool):
         yield Candidate("sponsors_j1", True, Strength.CONTEXT, sentence, "inferred")
         yield Candidate("sponsors_h1b", False, Strength.CONTEXT, sentence, "inferred")
         return
-    negated = NEGATION.search(cl)
+    negated = NEGATION.search(cl_for_negation)
     if HOLDER.search(cl) and not POSITIVE.search(cl.replace("holders", "")) and not negated:
         return  # a visa the applicant brings, not one the program sponsors
     if negated:
@@ -102,7 +124,7 @@ def _clause(cl: str, sentence: str, unit, asked: bool):
         if h:
             yield Candidate("sponsors_h1b", False, Strength.STATED, sentence)
         return
-    exclusive = bool(EXCLUSIVE.search(cl))
+    exclusive = bool(ONLY_NEAR_VISA.search(cl))
     if not (POSITIVE.search(cl) or exclusive or asked):
         return
     strength = Strength.EXPLICIT if exclusive else Strength.STATED
@@ -118,6 +140,25 @@ def _clause(cl: str, sentence: str, unit, asked: bool):
     else:
         yield Candidate("sponsors_j1", True, Strength.STATED, sentence)
         yield Candidate("sponsors_h1b", True, Strength.STATED, sentence)
+
+
+HEDGED_MENTION = "hedged:"
+
+
+def finish(cands: list) -> list:
+    """A visa the page names only in hope or at discretion ("J-1 will be considered case by case")
+    is not settled by a generic sentence that never names it ("we sponsor no visas"): those
+    context-strength readings are dropped for that visa, and the fact is left to what names it."""
+    hedged_visas = {c.field[len(HEDGED_MENTION):] for c in cands if c.field.startswith(HEDGED_MENTION)}
+    out = []
+    for c in cands:
+        if c.field.startswith(HEDGED_MENTION):
+            continue
+        names_it = (v.J1 if c.field == "sponsors_j1" else v.H1B).search(c.sentence) if c.field in hedged_visas else True
+        if c.field in hedged_visas and not names_it:
+            continue
+        out.append(c)
+    return out
 
 
 CASES = [
@@ -143,4 +184,16 @@ CASES = [
     ("The H-1B is offered only to residents transferring from another ACGME program.", {"sponsors_h1b": None}),
     ("Applicants must already hold a J-1 visa.", {"sponsors_j1": None}),
     ("Applicants who are not U.S. citizens must be permanent residents or hold a J-1 visa.", {"sponsors_j1": True, "sponsors_h1b": False}),
+    # the "only" limits an office, not a visa
+    ("For the H-1B, the GME office is the only office allowed to file petitions for our residents.", {"sponsors_j1": None}),
+    # the negation sits in a hypothetical's antecedent
+    ("If a program cannot take H-1B residents, the resident must then pursue a J-1.", {"sponsors_j1": None, "sponsors_h1b": None}),
+    ("Do you sponsor the H-1B?\nYes, if you are transferring in from another ACGME program.", {"sponsors_h1b": None}),
+    ("The aims of the ECFMG exchange visitor program are to foster exchange between nations.", {"sponsors_j1": None}),
+    ("We sponsor no visas. The J-1 may be considered on an individual basis.", {"sponsors_j1": None, "sponsors_h1b": False}),
+    ("We offer Jl visas. We do not offer HI visas.", {"sponsors_j1": True, "sponsors_h1b": False}),
+    ("We offer the J-1 and the H-1B to Canadians who graduated from a US school.", {"sponsors_j1": None, "sponsors_h1b": None}),
+    ("Nobody yet knows whether the change will make it impossible for us to sponsor the H-1B.", {"sponsors_h1b": None}),
+    ("Candidates who are not American citizens train on the J-1, which ECFMG sponsors.", {"sponsors_j1": True}),
+    ("H-1B visas are possible only with the approval of the GME office.", {"sponsors_h1b": None}),
 ]

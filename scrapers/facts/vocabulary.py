@@ -13,8 +13,9 @@ def num(token: str) -> int:
     return int(token) if token.isdigit() else NUMBER_WORDS[token.lower()]
 
 
-J1 = re.compile(r"\bj[\s-]?1\b(?![\s-]?[0-9])|\becfmg[\s-]+sponsored\b|\bexchange[\s-]visitor", re.I)
-H1B = re.compile(r"\bh[\s-]?1[\s-]?b\b|\bh[\s-]?1\b(?!-?[0-9a-z])|\bh visa\b", re.I)
+# "Jl" and "HI" (a letter for the digit) are typed for J1 and H1 often enough, and only before "visa"
+J1 = re.compile(r"\bj[\s-]?1\b(?![\s-]?[0-9])|\becfmg[\s-]+sponsored\b|\bexchange[\s-]visitor|\bj-?l visas?\b", re.I)
+H1B = re.compile(r"\bh[\s-]?1[\s-]?b\b|\bh[\s-]?1\b(?!-?[0-9a-z])|\bh visa\b|\bh-?i visas?\b", re.I)
 VISA = re.compile(r"\bvisas?\b", re.I)
 STATUS = re.compile(r"\bcitizens?(?:hip)?\b|\bpermanent residen\w*|\bgreen card\b|\blawful\b|\bead\b", re.I)
 
@@ -54,7 +55,7 @@ NO = re.compile(r"^\W*(?:no\b|unfortunately|we do not|we don't|sorry|not at this
 def split_clauses(sentence: str) -> list[str]:
     """Clauses that may assert different things: "J-1 only (no H-1B)", "J-1 - NO H-1B", "1) … 2) …"."""
     parts = re.split(
-        r";|\s+-\s+|\(|\)|(?<=[a-z0-9)])\.\s+(?-i:(?=[A-Z0-9]))|\s(?=\d\)\s)"
+        r";|\s+-\s+|\(|\)|(?<=[a-z0-9)]{3})\.\s+(?-i:(?=[A-Z0-9]))|\s(?=\d\)\s)"
         r"|,\s*(?=(?:but|however|although|though|otherwise|whereas|while|and (?:we|do|does|will|is|are|the program))\b)"
         r"|\s+(?=(?:but|however|although|though|otherwise|whereas)\b)|\s+and\s+(?=(?:we|do|does|will|cannot|can't|is|are|the program|our|no)\b)",
         sentence, flags=re.I)

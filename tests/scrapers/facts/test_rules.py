@@ -48,3 +48,23 @@ def test_inferred_facts_are_marked_inferred():
     assert got["sponsors_h1b"] is False and got["confidence"]["sponsors_h1b"] == "inferred"
     got = extract_facts("We do not sponsor H-1B visas.", is_html=False).as_json()
     assert got["confidence"]["sponsors_h1b"] == "stated"
+
+
+@pytest.mark.parametrize("sentence,clause,expected", assertions.HEDGE_SCOPE_CASES, ids=[c[1][:40] for c in assertions.HEDGE_SCOPE_CASES])
+def test_a_hedge_reaches_its_stretch_of_the_sentence(sentence, clause, expected):
+    assert assertions.hedged(sentence, clause) is expected
+
+
+@pytest.mark.parametrize("clause,expected", assertions.NEGATION_CASES, ids=[c[0][:40] for c in assertions.NEGATION_CASES])
+def test_a_negation_of_the_applicant_is_not_a_negation_of_the_program(clause, expected):
+    assert assertions.program_negated(clause) is expected
+
+
+@pytest.mark.parametrize("question,expected", assertions.NARROWED_CASES, ids=[c[0][:40] for c in assertions.NARROWED_CASES])
+def test_a_question_about_a_narrow_group(question, expected):
+    assert assertions.narrowed_question(question) is expected
+
+
+@pytest.mark.parametrize("sentence,expected", assertions.OTHER_BODY_CASES, ids=[c[0][:40] for c in assertions.OTHER_BODY_CASES])
+def test_who_is_speaking(sentence, expected):
+    assert assertions.about_other_body(sentence) is expected
