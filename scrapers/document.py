@@ -241,6 +241,21 @@ def _stems(text: str) -> set:
     return {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
+_INLINE_ANSWER = re.compile(r"\?\s+(?:a|answer)\s*[:.)]\s+", re.I)
+
+
+def _split_labelled_answers(lines):
+    """"Q: Do you take IMGs? A: Yes." on one line (a page whose lines were joined) is a question and
+    its answer, as it is on two lines."""
+    for kind, text, cells in lines:
+        m = _INLINE_ANSWER.search(text) if kind != "row" and _QUESTION_MARK.match(text) else None
+        if m:
+            yield kind, text[:m.start() + 1], cells
+            yield "para", text[m.end():], cells
+        else:
+            yield kind, text, cells
+
+
 def bind_answer(questions: list[str], answer: str, previous: str = "") -> str:
     """The one question a sentence answers, when several stand above it.
 
@@ -266,7 +281,7 @@ def build(lines: list[tuple[str, str, list | None]], tree=None) -> Document:
     asked: list[str] = []  # questions stacked since the last answer; the first answer binds to one of them
     prev = ""  # kind of the previous line: heading | question | item | para
     heads: tuple = ()  # the heading texts of `headings`, rebuilt only when they change
-    for kind, text, cells in lines:
+    for kind, text, cells in _split_labelled_answers(lines):
         if question or asked:
             text = _ANSWER_LABEL.sub("", text)
         is_question = _is_question(text)

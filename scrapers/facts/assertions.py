@@ -33,7 +33,7 @@ DESCRIPTIVE = re.compile(
 NEGATION = re.compile(
     r"\b(?:do|does|did|will|would|can|could|are|is|was|were|shall)\s*(?:not|n't)\b|\b(?:don't|doesn't|won't|can't|cannot|unable|no longer|never)\b"
     r"|\bnot\s+(?:able|eligible|available|offered|accepted|sponsored|supported|provided|possible|consider\w*)\b"
-    r"|\bnone\b|\bno\s+(?=(?:j|h|visa|sponsor|exceptions? for))", re.I)
+    r"|\bnone\b|\bneither\b|\bno\s+(?=(?:j|h|visa|sponsor|exceptions? for))", re.I)
 CONDITIONAL = re.compile(r"\bif\b(?!\s+(?:applicable|available|any|necessary|needed|required)\b)|\bunless\b|\bthose who\b"
                          r"|\bapplicants who (?:graduated|have been out|are)\b|\bfor (?:those|applicants|candidates) (?:who|with|coming)\b", re.I)
 RULE = re.compile(r"\bmust\b|\brequire\w*|\bmandatory\b|\bonly\b|\bminimum\b|\bat least\b|\bno (?:more|less|greater|fewer) than\b"
@@ -137,6 +137,7 @@ CASES = [
     ("Our residents' average Step 2 CK score is 245", "", {"descriptive"}, {"hedged"}),
     ("Most of our applicants score 230 or above", "", {"descriptive"}, set()),
     ("We do not sponsor H-1B visas", "", {"negated"}, {"hedged"}),
+    ("We offer neither the J-1 nor the H-1B", "", {"negated"}, {"hedged"}),
     ("We will consider H-1B sponsorship in certain situations", "", {"hedged"}, {"negated"}),
     ("US clinical experience is required if you graduated more than a year ago", "", {"conditional"}, set()),
     ("ECFMG certificate, if applicable", "", set(), {"conditional"}),

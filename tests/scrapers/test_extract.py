@@ -1,5 +1,6 @@
 """Extraction rules on one-phrasing fixtures, the whole sample web, and the real development pages."""
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -71,14 +72,42 @@ def test_whole_default_sample_web_meets_precision_and_recall():
     assert recall >= 0.95, misses[:10]
 
 
-@pytest.mark.skipif(not (REAL / "labels.jsonl").exists(), reason="shared/real_pages not present")
+def _real_pages_or_skip():
+    """Under CI the development set must be there: a missing ../shared/real_pages fails, never skips."""
+    if (REAL / "labels.jsonl").exists():
+        return
+    if os.environ.get("CI") or os.environ.get("SMARTPICK_CI"):
+        pytest.fail(f"{REAL} is missing: the real-page precision test cannot run")
+    pytest.skip("shared/real_pages not present")
+
+
 @pytest.mark.parametrize("joiner", ["\n", " "], ids=["lines-kept", "lines-joined"])
 def test_real_pages_precision(joiner):
-    """The whole development set, wrapped in minimal HTML as the outside evaluation does."""
-    precision, recall, misses, _ = score(real_page_pairs(REAL, joiner=joiner))
-    print(f"real pages: precision {precision:.3f} recall {recall:.3f}")
-    assert precision >= 0.92, [m for m in misses if m[0] == "wrong"]
-    assert recall >= 0.75, [m for m in misses if m[0] == "missed"]
+    """The whole development set, wrapped in minimal HTML as the outside evaluation does: stated facts
+    (the ones that gate) right 97% of the time, all facts 95%, recall 0.80; the check third, never read
+    to write rules, at 95% precision and a recall within 0.08 of the working pages'."""
+    _real_pages_or_skip()
+    working = list(real_page_pairs(REAL, part="working", joiner=joiner))
+    check = list(real_page_pairs(REAL, part="check", joiner=joiner))
+    precision, recall, misses, _ = score(working + check)
+    stated_precision = score(working + check, stated_only=True)[0]
+    check_precision, check_recall, _, _ = score(check)
+    working_recall = score(working)[1]
+    print(f"real pages: precision {precision:.3f} recall {recall:.3f} stated {stated_precision:.3f}; "
+          f"check third {check_precision:.3f} / {check_recall:.3f}, working recall {working_recall:.3f}")
+    wrong = [m for m in misses if m[0] == "wrong"]
+    assert stated_precision >= 0.97, wrong
+    assert precision >= 0.95, wrong
+    assert recall >= 0.80, [m for m in misses if m[0] == "missed"]
+    assert check_precision >= 0.95  # the check third's misses are not shown: no rule is written from them
+    assert abs(check_recall - working_recall) <= 0.08
+
+
+def test_stated_only_scoring_counts_an_inferred_fact_as_not_extracted():
+    truth = {"sponsors_h1b": False, "accepts_imgs": True}
+    got = {"sponsors_h1b": False, "accepts_imgs": True, "confidence": {"sponsors_h1b": "inferred", "accepts_imgs": "stated"}}
+    assert score([(truth, got, "p")])[:2] == (1.0, 1.0)
+    assert score([(truth, got, "p")], stated_only=True)[:2] == (1.0, 0.5)
 
 
 def test_cli_prints_exactly_one_json_object(tmp_path):
@@ -167,3 +196,43 @@ def test_an_xhtml_page_that_opens_with_an_xml_declaration_is_read():
             '<html xmlns="http://www.w3.org/1999/xhtml"><body><h2>Visas \u2014 r\u00e9sum\u00e9 help</h2>'
             '<p>We sponsor J-1 visas for our residents.</p></body></html>')
     assert extract_facts(page).facts["sponsors_j1"].value is True
+
+
+@pytest.mark.parametrize("page", [
+    "<p>Q: Do you take international medical graduates?</p><p>A: No, we do not.</p>",
+    "<p>Q: Do you take international medical graduates? A: No, we do not.</p>",
+], ids=["two-lines", "one-line"])
+def test_a_labelled_answer_on_the_question_line_is_read_as_the_answer(page):
+    got = extract_facts(f"<html><body>{page}</body></html>").facts
+    assert got["accepts_imgs"].value is False
+
+
+def test_stacked_questions_each_sentence_answers_the_question_its_words_take_up():
+    page = ("<html><body><p>Must I be a US citizen or permanent resident to apply? Do you offer J-1 or H-1B visas?</p>"
+            "<p>Yes, only US citizens and permanent residents are eligible. We offer neither the J-1 nor the H-1B.</p></body></html>")
+    got = extract_facts(page).facts
+    # the "Yes" answers the citizenship question, not the visa one
+    assert got["sponsors_h1b"].value is False and got["sponsors_j1"].value is False
+    assert "Yes" not in got["sponsors_j1"].sentence
+
+
+def test_a_yes_binds_only_to_a_yes_no_question():
+    from scrapers.document import bind_answer
+
+    qs = ["Do you accept IMGs?", "How many of your residents are IMGs?"]
+    assert bind_answer(qs, "Yes, a third of our residents.") == qs[0]
+    assert bind_answer(["Do you sponsor visas?", "Do residents live nearby?"], "No, we do not require residents to live nearby.") \
+        == "Do residents live nearby?"
+
+
+def test_a_missing_development_set_fails_under_ci(monkeypatch, tmp_path):
+    import tests.scrapers.test_extract as me
+
+    monkeypatch.setattr(me, "REAL", tmp_path / "nowhere")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        me._real_pages_or_skip()
+    monkeypatch.delenv("CI")
+    monkeypatch.delenv("SMARTPICK_CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        me._real_pages_or_skip()
