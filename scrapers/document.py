@@ -66,14 +66,15 @@ class Document:
         return self.blocks[unit.block]
 
 
+_LONE_ENUM = re.compile(r"^\s*(?:\d{1,2}|[a-hA-H]|[ivx]{1,4})\.$")
 _SENTENCE_END = re.compile(r"[.!?](?=\s+[\"'(]?[A-Z0-9])|[.!?:](?=\s+(?:\d{1,2}[.)]|[a-h][.)])\s)")
 
 
 def split_sentences(line: str) -> list[str]:
     parts, start = [], 0
     for m in _SENTENCE_END.finditer(line):
-        if m.group() == "." and _ABBREV.search(line[start:m.end()]):
-            continue
+        if m.group() == "." and (_ABBREV.search(line[start:m.end()]) or _LONE_ENUM.match(line[start:m.end()])):
+            continue  # "U.S." or a list's "a." is no sentence of its own
         parts.append(line[start:m.end()].strip())
         start = m.end()
     parts.append(line[start:].strip())
@@ -93,8 +94,10 @@ def _lines_from_tree(root) -> list[tuple[str, str, list | None]]:
         buf.clear()
         text = "" if raw.isspace() or not raw else normalize(raw).strip()  # most flushes hold only layout whitespace
         if text:
-            for piece in _split_soft_lines(text):
-                out.append((state["kind"], piece, None))
+            for i, piece in enumerate(_split_soft_lines(text)):
+                # "a. …", "2) …" lines inside one paragraph are the items of a list it introduces
+                kind = "item" if i and state["kind"] == "para" and (_ENUM.match(piece) or _BULLET.match(piece)) else state["kind"]
+                out.append((kind, piece, None))
         state["kind"], state["bold_only"] = "para", True
 
     def walk(el, kind):
@@ -324,6 +327,7 @@ def build(lines: list[tuple[str, str, list | None]], tree=None) -> Document:
             continue
         sents = split_sentences(text)
         after_question = prev == "question"
+        inline_lead = ""  # "Criteria include: a. … b. …" run together in one paragraph
         for i, s in enumerate(sents):
             if s.endswith("?") and i + 1 < len(sents) and len(s) < 300:
                 question, after_question, asked = s, True, [s]  # "Do you sponsor H-1B? No." in one paragraph
@@ -331,7 +335,12 @@ def build(lines: list[tuple[str, str, list | None]], tree=None) -> Document:
             if len(asked) > 1:  # stacked questions: each sentence answers the one its words take up
                 question = bind_answer(asked, s, question)
             unit_kind = "item" if is_item else ("row" if kind == "row" else ("answer" if question else "para"))
-            doc.units.append(Unit(s, unit_kind, heads, lead if is_item else "", question, block, first=after_question))
+            unit_lead = lead if is_item else ""
+            if inline_lead and _ENUM.match(s):
+                unit_kind, unit_lead = "item", inline_lead
+            elif s.endswith(":"):
+                inline_lead = s
+            doc.units.append(Unit(s, unit_kind, heads, unit_lead, question, block, first=after_question))
             after_question = False
         if text.endswith(":"):
             lead = f"{lead} {text}".strip() if is_item else text  # "Applicants must have:" frames the list

@@ -34,7 +34,7 @@ NEGATION = re.compile(
     r"\b(?:do|does|did|will|would|can|could|are|is|was|were|shall)\s*(?:not|n't)\b|\b(?:don't|doesn't|won't|can't|cannot|unable|no longer|never)\b"
     r"|\bnot\s+(?:able|eligible|available|offered|accepted|sponsored|supported|provided|possible|consider\w*)\b"
     r"|\bnone\b|\bneither\b|\bno\s+(?=(?:j|h|visa|sponsor|exceptions? for))", re.I)
-CONDITIONAL = re.compile(r"\bif\b(?!\s+(?:applicable|available|any|necessary|needed|required)\b)|\bunless\b|\bthose who\b"
+CONDITIONAL = re.compile(r"(?<!even )\bif\b(?!\s+(?:applicable|available|any|necessary|needed|required)\b)|\bunless\b|\bthose who\b"
                          r"|\bapplicants who (?:graduated|have been out|are)\b|\bfor (?:those|applicants|candidates) (?:who|with|coming)\b", re.I)
 RULE = re.compile(r"\bmust\b|\brequire\w*|\bmandatory\b|\bonly\b|\bminimum\b|\bat least\b|\bno (?:more|less|greater|fewer) than\b"
                   r"|\bnot (?:more|less) than\b|\bwill not\b|\bdo not\b|\bnot eligible\b|\bineligible\b|\bshould\b|\bneed\w*\b|\bcut-?off\b|\bmaximum\b|\bwithin\b|\bexpect\w*\b", re.I)
@@ -141,6 +141,7 @@ CASES = [
     ("We will consider H-1B sponsorship in certain situations", "", {"hedged"}, {"negated"}),
     ("US clinical experience is required if you graduated more than a year ago", "", {"conditional"}, set()),
     ("ECFMG certificate, if applicable", "", set(), {"conditional"}),
+    ("Pass each step on the first try, even if a later score is high", "", set(), {"conditional"}),
     ("We sponsor the J-1 visa only", "", {"exclusive"}, {"negated"}),
     ("Step 1 passed in no more than two attempts", "", {"steps": {"1"}}, set()),
     ("Passing the CSA on the first attempt", "", {"steps": {"2cs"}}, set()),

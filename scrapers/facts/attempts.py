@@ -17,14 +17,17 @@ N = v.N
 CONTEXT = re.compile(r"\busmle\b|\bstep\b|\bcomlex\b|\bexam\w*|\bboards?\b|\battempts?\b|\bfail\w*|\btries\b|\bpass\w*|\bcsa\b", re.I)
 LICENSURE = re.compile(rf"\b(?:more than|over)\s+{N}\s+(?:times|attempts)\b[^.]*\b(?:not eligible|ineligible|not licensable|cannot|will not|not be considered)"
                        rf"|\b(?:not eligible|ineligible|not licensable|not (?:issue|grant) (?:a |an )?(?:medical )?licen[cs]e|cannot be licensed)\b[^.]*\b(?:more than|over)\s+{N}\s+(?:times|attempts)", re.I)
-LIMIT = re.compile(rf"\b(?:maximum|max\.?|no more than|not more than|at most|limit of|up to|within)\s+(?:of\s+)?{N}\s+(?:attempts|tries|sittings)\b"
+LIMIT = re.compile(rf"\b(?:maximum|max\.?|no more than|not more than|at most|limit of|up to|within|in)\s+(?:of\s+|number of\s+|the first\s+)?{N}\s+(?:attempts|tries|sittings)\b"
                    rf"|\b{N}\s+attempts\s+(?:or (?:fewer|less)|maximum|max)\b", re.I)
 ORDINAL = {"first": 1, "second": 2, "third": 3}
 BY_ORDINAL = re.compile(r"\b(?:by|on|in|within) (?:the|their) (second|third) (?:attempt|try|sitting)\b", re.I)
 FAILURES = re.compile(rf"\b(?:no more than|not more than|at most|maximum of|only)\s+{N}\s+(?:fail(?:ure|ed attempt|ing attempt|ed)?s?|fails|attempt failures?|unsuccessful attempts?|non-?passing)\b", re.I)
-FIRST = re.compile(r"\bfirst[- ]attempt|\bfirst (?:try|sitting|time)\b|\bon (?:the|their|a|one) (?:first |single )?attempt\b|\bsingle attempt\b"
+FIRST = re.compile(r"\bfirst[- ]attempt|\b(?:first|1st) (?:exam |test |usmle |board )?(?:attempts?|try|tries)\b|\bfirst (?:try|sitting|time)\b|\bon (?:the|their|a|one) (?:first |single )?attempt\b|\bsingle attempt\b"
                    r"|\bno (?:usmle |exam |step |board )?(?:failures|fails|failed attempts?)\b|\bwithout (?:any )?(?:failures?|failed attempts?)\b"
                    r"|\bnever failed\b|\bno failed\b|\b(?:failures?|fails)\s*:\s*none\b", re.I)
+
+# "any failing score will not be considered": a failure excludes, so only a first pass is accepted
+FAILURE_EXCLUDES = re.compile(r"\b(?:any|a) (?:failing|failed) (?:scores?|attempts?|results?|grades?)\b(?:\(s\))?[^.]{0,60}?\b(?:will not|won't|cannot|can't|not be|ineligible|not eligible)\b", re.I)
 
 TRIGGER = re.compile(r"attempt|fail|first (?:try|sitting|time)|tries|times", re.I)  # a sentence without these words cannot concern this fact
 
@@ -48,6 +51,8 @@ def _limit(s: str) -> int | None:
     m = FAILURES.search(s)
     if m:
         return v.num(m.group(1)) + 1
+    if FAILURE_EXCLUDES.search(s):
+        return 1
     if FIRST.search(s) and not re.search(r"\bnot (?:required|necessary)\b|\bno (?:minimum|cutoff)\b", s, re.I):
         return 1
     return None
@@ -55,7 +60,8 @@ def _limit(s: str) -> int | None:
 
 def read(unit, doc):
     text = unit.text
-    if unit.kind in ("question", "heading") or not CONTEXT.search(text):
+    answers = unit.kind == "answer" and unit.first and CONTEXT.search(unit.question)
+    if unit.kind in ("question", "heading") or not (CONTEXT.search(text) or answers):
         return
     frame = " ".join((*unit.headings, unit.lead))
     if HEDGE.search(text) or DESCRIPTIVE.search(text) or HEDGED_HEADING.search(frame) or about_other_body(text):
@@ -69,7 +75,12 @@ def read(unit, doc):
             and re.search(r"\baccept|\bconsider|\bapply|\beligible", unit.question, re.I):
         yield Candidate("max_attempts", 1, Strength.EXPLICIT, f"{unit.question} {text}")
         return
-    for clause in re.split(r"\s+and\s+(?=(?:step|usmle|comlex|level|\d)\b)|;", text, flags=re.I):
+    if unit.kind == "answer" and unit.first and v.YES.search(text) and re.search(r"\brequire|\bmust\b|\bneed", unit.question, re.I) \
+            and _limit(unit.question) is not None and not HEDGE.search(text):
+        # "Must I pass Steps 1 and 2 on my first attempt? Yes."
+        yield Candidate("max_attempts" + _scope(unit.question), _limit(unit.question), Strength.EXPLICIT, f"{unit.question} {text}")
+        return
+    for clause in re.split(r"\s+and\s+(?=(?:step|usmle|comlex|level|\d)\b)|;|,?\s*\bhowever\b|,?\s+\bbut\b", text, flags=re.I):
         value = _limit(clause)
         if value is None:
             continue
@@ -103,6 +114,11 @@ CASES = [
     ("Suggested criteria\n- No failures on any USMLE exam", {"max_attempts": None}),
     ("The state board will not issue a license to anyone who took a step more than three times.", {"max_attempts": 3}),
     ("All steps must be passed by the second attempt.", {"max_attempts": 2}),
+    ("Is it required that Steps 1 and 2 be passed on the 1st attempt?\nYes.", {"max_attempts": 1}),
+    ("You must pass Steps 1 and 2 on the first try, even if a later score is outstanding.", {"max_attempts": 1}),
+    ("Every step must be passed in two attempts.", {"max_attempts": 2}),
+    ("There is no score cutoff; however, an applicant with any failed attempt will not be interviewed.", {"max_attempts": 1}),
+    ("We interview only applicants who scored well on their first exam attempts.", {"max_attempts": 1}),
     ("Anyone who has needed more than nine tries across Steps 1, 2 and 3, a combined total, cannot be licensed here.", {"max_attempts": None}),
     ("We accept applicants who failed Step 1 once if Step 2 CK is strong.", {"max_attempts": None}),
 ]

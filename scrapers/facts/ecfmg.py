@@ -12,13 +12,14 @@ import re
 
 from scrapers.facts import Candidate, Strength
 from scrapers.facts import vocabulary as v
+from scrapers.facts.assertions import HEDGED_HEADING
 
 TIMING = {
     "application": re.compile(
         r"\b(?:at|by) the time (?:of|you submit) (?:your |the )?(?:application|applying)|\b(?:prior to|before|upon|with) (?:submitting |you )?(?:an |your |the )?(?:application|applying|apply)\b"
         r"|\bto apply\b|\bapplication deadline\b|\bwhen (?:you )?apply|\bto be (?:considered|reviewed|eligible) for (?:an? )?(?:interview|review)\b|\bbefore (?:you (?:will |can )?be )?(?:granted|offered|invited)\b[^.]{0,20}\binterview"
         r"|\bfor (?:an? )?interview\b|\bto (?:be )?interview|\bcomplete (?:your |the |an? )?(?:eras|application)\b", re.I),
-    "rank": re.compile(r"\brank(?:ing|ed)?\b|\bmatch list\b|\b(?:prior to|before|by) the match\b|\bmatch (?:day|results)\b", re.I),
+    "rank": re.compile(r"\brank(?:ing|ed)?\b|\bmatch list\b|\b(?:prior to|before|by) the match\b|\bmatch (?:day|date|results)\b", re.I),
     "start": re.compile(r"\bstart(?:ing)? (?:of |date|the )?(?:training|residency|the residency|the program|employment|pgy|internship|work)?\b|\bprior to (?:appointment|employment|beginning|starting|residency|orientation|training)"
                         r"|\b(?:by|before) july 1|\bbefore (?:training|residency|the program|the residency) (?:begins|starts)\b|\bjune 30(?:th)?\b|\bbeginning (?:of )?(?:training|residency)|\bcommencement\b|\bbefore (?:you )?(?:start|begin)\b"
                         r"|\bprogram start\b|\b(?:prior to|before|by|at|upon|time of|start of) (?:the )?(?:time of |date of )?appointment\b|\borientation\b|\bemployment\b"
@@ -69,6 +70,13 @@ def _timings(text: str) -> list[str]:
     return hits
 
 
+def _near_certificate(seg: str, reach: int = 120) -> str:
+    """The words around the certificate's name: a timing further off belongs to something else
+    (a menu run into the sentence, another document in a long list)."""
+    m = v.ECFMG_CERT.search(seg)
+    return seg if m is None else seg[max(0, m.start() - reach): m.end() + reach]
+
+
 def read(unit, doc):
     if unit.kind == "question":
         return
@@ -76,6 +84,8 @@ def read(unit, doc):
     asked = unit.kind == "answer" and unit.first and bool(v.ECFMG_CERT.search(unit.question))
     if not (asked or _mentions_certificate(unit, doc)) or LATER.search(text) or len(DEADLINE.findall(text)) > 1:
         return
+    if HEDGED_HEADING.search(_nearest_frame(unit)):
+        return  # "Suggested criteria:" states no rule
     # "not required to apply; however, you must be certified before you start": each stretch on its own
     segments = [seg for seg in SEGMENT.split(text) if v.ECFMG_CERT.search(seg) or re.search(r"\bcertif|\bthe certificate\b", seg, re.I)] or [text]
     if asked and not v.ECFMG_CERT.search(text):
@@ -84,7 +94,7 @@ def read(unit, doc):
     for seg in segments:
         if NOT_THE_CERTIFICATE.search(seg):
             continue
-        hits += [k for k in _timings(seg) if k not in hits]
+        hits += [k for k in _timings(_near_certificate(seg)) if k not in hits]
     if asked and not hits and v.YES.search(text):
         hits = [k for k, rx in TIMING.items() if rx.search(unit.question)]
     if len(hits) == 1:
@@ -115,5 +125,7 @@ CASES = [
     ("To be considered for the rank list you must send an ECFMG certificate by February 2.", {"ecfmg_required_by": "rank"}),
     ("An ECFMG certificate by November 1, our application deadline, and a CV at the time of application.", {"ecfmg_required_by": None}),
     ("Foreign graduates must be ECFMG certified by the close of applications, and fully certified by the end of interviews.", {"ecfmg_required_by": None}),
+    ("Suggested criteria:\n- ECFMG certificate by the NRMP match date", {"ecfmg_required_by": None}),
+    ("Criteria:\n- ECFMG certificate by the NRMP match date", {"ecfmg_required_by": "rank"}),
     ("Please make sure your electronic application includes:\n- ECFMG certificate, if applicable", {"ecfmg_required_by": "application"}),
 ]

@@ -21,7 +21,7 @@ _VISA_WORD = r"(?:j[\s-]?1|h[\s-]?1[\s-]?b?|j-?l|h-?i|visas?|exchange[\s-]visito
 # "the GME office is the only department that sponsors…" limits the office, not the visa
 ONLY_NEAR_VISA = re.compile(rf"\b(?:only|exclusively|solely)\W+(?:\w+\W+){{0,3}}?{_VISA_WORD}\b|\b{_VISA_WORD}\W+(?:\w+\W+){{0,2}}?(?:only|exclusively|solely)\b"
                             r"|\bno exceptions\b", re.I)
-IF_ANTECEDENT = re.compile(r"^\s*(?:if|when|in case|should|where)\b[^,]*,\s*", re.I)  # "If the program does not allow X, …": hypothetical
+IF_ANTECEDENT = re.compile(r"^\s*(?:\d{1,2}[.)]\s*|[a-h][.)]\s*)?(?:if|when|in case|should|where)\b[^,]*,\s*", re.I)  # "If the program does not allow X, …": hypothetical
 NARROW = re.compile(r"\bonly (?:for|to) (?:applicants|residents|candidates|those)\b|\b(?:transferring|coming) from\b|\balready (?:in|on|hold)"
                     r"|\b(?:to|for) (?:\w+ ){0,2}?(?:canadians?|canadian citizens|graduates of (?:a |an )?(?:u\.?s\.?|us|american|lcme|canadian))\b", re.I)
 HOLDER = re.compile(r"\bmust (?:already )?(?:have|hold|possess|obtain)\b|\bholders? of\b|\bcurrently (?:on|hold)", re.I)
@@ -93,9 +93,14 @@ def _clause(cl: str, sentence: str, unit, asked: bool):
         if GENERIC_NO.search(cl) and not re.search(r"\bexcept\b|\bother than\b|\bonly\b", cl, re.I):
             yield Candidate("sponsors_h1b", False, Strength.STATED, sentence)
             yield Candidate("sponsors_j1", False, Strength.CONTEXT, sentence, "inferred")
-        elif asked and v.NO.search(cl) and cl is not None and unit.first:
-            yield Candidate("sponsors_h1b", False, Strength.STATED, f"{unit.question} {sentence}")
-            yield Candidate("sponsors_j1", False, Strength.CONTEXT, f"{unit.question} {sentence}", "inferred")
+        elif asked and v.NO.search(cl) and unit.first:
+            # a No answers for the visas its question names; a question naming none ("any visas?") is generic
+            names_j, names_h = v.J1.search(unit.question), v.H1B.search(unit.question)
+            if names_h or not names_j:
+                yield Candidate("sponsors_h1b", False, Strength.STATED, f"{unit.question} {sentence}")
+            if names_j or not names_h:
+                yield Candidate("sponsors_j1", False, Strength.STATED if names_j else Strength.CONTEXT, f"{unit.question} {sentence}",
+                                "stated" if names_j else "inferred")
         elif CITIZENS_ONLY.search(cl) and not v.VISA.search(sentence):
             yield Candidate("sponsors_h1b", False, Strength.CONTEXT, sentence, "inferred")
         return
@@ -110,13 +115,19 @@ def _clause(cl: str, sentence: str, unit, asked: bool):
         elif re.search(r"\bmust\b|\brequired\b|\bonly\b|\bare\b|\bhave\b|\bhold\b|\beligib", sentence, re.I) or unit.kind == "item":
             yield Candidate("sponsors_h1b", False, Strength.CONTEXT, sentence, "inferred")
         return
-    if re.search(r"\brequired\b|\bis required\b|\bmust\b", cl, re.I) and j and not h and not NEGATION.search(cl) and v.STATUS.search(sentence):
+    if re.search(r"\brequired\b|\bis required\b|\bmust\b", cl, re.I) and j and not h and not NEGATION.search(cl) and v.STATUS.search(sentence) \
+            and not HOLDER.search(cl):
         # "if not a citizen or permanent resident, a J-1 visa is required"
         yield Candidate("sponsors_j1", True, Strength.CONTEXT, sentence, "inferred")
         yield Candidate("sponsors_h1b", False, Strength.CONTEXT, sentence, "inferred")
         return
     negated = NEGATION.search(cl_for_negation)
     if HOLDER.search(cl) and not POSITIVE.search(cl.replace("holders", "")) and not negated:
+        for name, hit in (("sponsors_j1", j), ("sponsors_h1b", h)):
+            if hit:  # a visa the applicant must bring: whether the program takes it is not settled by a generic "no visas"
+                yield Candidate(HEDGED_MENTION + name, None, Strength.CONTEXT, sentence)
+        if j and not h and v.STATUS.search(sentence):  # "non-citizens must have a J-1": the J-1 is the only route
+            yield Candidate("sponsors_h1b", False, Strength.CONTEXT, sentence, "inferred")
         return  # a visa the applicant brings, not one the program sponsors
     if negated:
         if j:
@@ -146,9 +157,10 @@ HEDGED_MENTION = "hedged:"
 
 
 def finish(cands: list) -> list:
-    """A visa the page names only in hope or at discretion ("J-1 will be considered case by case")
-    is not settled by a generic sentence that never names it ("we sponsor no visas"): those
-    context-strength readings are dropped for that visa, and the fact is left to what names it."""
+    """A visa the page names only in hope or at discretion ("J-1 will be considered case by case"),
+    or as one the applicant must already hold, is not settled by a generic sentence that never
+    names it ("we sponsor no visas"): those readings are dropped for that visa, and the fact is
+    left to what names it.""" 
     hedged_visas = {c.field[len(HEDGED_MENTION):] for c in cands if c.field.startswith(HEDGED_MENTION)}
     out = []
     for c in cands:
@@ -191,7 +203,9 @@ CASES = [
     ("Do you sponsor the H-1B?\nYes, if you are transferring in from another ACGME program.", {"sponsors_h1b": None}),
     ("The aims of the ECFMG exchange visitor program are to foster exchange between nations.", {"sponsors_j1": None}),
     ("We sponsor no visas. The J-1 may be considered on an individual basis.", {"sponsors_j1": None, "sponsors_h1b": False}),
+    ("1. Applicants who are not citizens must hold a J-1 visa. 2. We sponsor no visas.", {"sponsors_j1": None, "sponsors_h1b": False}),
     ("We offer Jl visas. We do not offer HI visas.", {"sponsors_j1": True, "sponsors_h1b": False}),
+    ("Sponsorship\n- Do you sponsor a first H-1B?\n- No.", {"sponsors_h1b": False, "sponsors_j1": None}),
     ("We offer the J-1 and the H-1B to Canadians who graduated from a US school.", {"sponsors_j1": None, "sponsors_h1b": None}),
     ("Nobody yet knows whether the change will make it impossible for us to sponsor the H-1B.", {"sponsors_h1b": None}),
     ("Candidates who are not American citizens train on the J-1, which ECFMG sponsors.", {"sponsors_j1": True}),

@@ -236,3 +236,26 @@ def test_a_missing_development_set_fails_under_ci(monkeypatch, tmp_path):
     monkeypatch.delenv("SMARTPICK_CI", raising=False)
     with pytest.raises(pytest.skip.Exception):
         me._real_pages_or_skip()
+
+
+def test_lettered_lines_inside_a_paragraph_are_items_of_the_list_it_introduces():
+    page = ("<html><body><p>Suggested criteria include the following:\na. Graduated within the past 4 years\n"
+            "b. All steps passed on the first attempt</p></body></html>")
+    got = extract_facts(page).as_json()
+    assert got["yog_max_years"] is None and got["max_attempts"] is None  # a suggested list states no rule
+    page = page.replace("Suggested criteria include", "Applicants must meet")
+    got = extract_facts(page).as_json()
+    assert got["yog_max_years"] == 4 and got["max_attempts"] == 1
+
+
+def test_lettered_criteria_run_into_one_line_keep_their_lead():
+    page = ("<html><body><p>Suggested criteria include the following: a. Graduated within the past 4 years. "
+            "b. All steps passed on the first attempt. c. ECFMG certificate by the match date.</p></body></html>")
+    got = extract_facts(page).as_json()
+    assert (got["yog_max_years"], got["max_attempts"], got["ecfmg_required_by"]) == (None, None, None)
+
+
+def test_a_timing_far_from_the_certificate_is_not_its_timing():
+    menu = "How to Apply " + " ".join(["Home", "About", "People", "Contact", "Giving", "Patient Care", "Locations"] * 4)
+    page = f"<html><body><p>{menu} Applicants hold a valid ECFMG certificate.</p></body></html>"
+    assert extract_facts(page).as_json()["ecfmg_required_by"] is None
