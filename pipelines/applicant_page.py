@@ -10,14 +10,20 @@ attached to the email.
 from __future__ import annotations
 
 import base64
-import json
+import hashlib
+from pathlib import Path
 
 import duckdb
 from markupsafe import Markup
 
+from pipelines.escaping import http_url, script_json
 from pipelines.mailparts import seven_bit_html
 from scrapers.facts import CATALOGUE
 
+# The page's one script, kept out of the template so its hash is fixed: the page's Content-Security-Policy
+# allows exactly this script and no other (no inline handler, no injected <script>).
+SCRIPT = (Path(__file__).parent / "templates" / "page_script.js").read_text()
+SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
 VISA_FACTS = {"j1": ("sponsors_j1",), "h1b": ("sponsors_h1b", "requires_step3_for_h1b"),
               "either": ("sponsors_j1", "sponsors_h1b", "requires_step3_for_h1b"), "none": ()}
 VISA_GATES = {"visa_j1_closed", "visa_h1b_closed", "visa_h1b_step3"}
@@ -43,13 +49,13 @@ def program_details(con, program_ids: list[str]) -> dict[str, dict]:
             value, sentence, url, checked, confidence, conflict = r[7 + 6 * i: 13 + 6 * i]
             facts.append({"name": spec.name, "label": spec.label, "known": value is not None,
                           "text": spec.describe(value) if value is None else spec.value_words(value),
-                          "sentence": sentence, "url": url, "checked": checked,
+                          "sentence": sentence, "url": http_url(url), "checked": checked,
                           "confidence": confidence, "conflict": bool(conflict),
                           "question": None if value is not None else spec.question})
         out[pid] = {"region": region, "positions": positions,
                     "img_share_pct": None if share is None else round(100 * share),
                     "roster": f"{img} of {counted} residents listed trained outside the US/Canada" if share is not None else None,
-                    "roster_url": roster, "facts": facts}
+                    "roster_url": http_url(roster), "facts": facts}
     return out
 
 
@@ -107,10 +113,11 @@ def render(templates, ctx: dict, details: dict) -> str:
     images = {s["cid"]: "data:image/png;base64," + base64.b64encode(s["picture"]).decode()
               for s in ctx["specialties"] if s.get("picture")}
     # a row a line: a message carries the page unencoded only with lines under 998 octets (mailparts)
-    data = ("[\n" + ",\n".join(json.dumps(row, separators=(",", ":")) for row in page_data(table)) + "\n]").replace("</", "<\\/")
+    data = "[\n" + ",\n".join(script_json(row, separators=(",", ":")) for row in page_data(table)) + "\n]"
     states = sorted({r["state"] for r in table if r["state"]})
     regions = sorted({r["region"] for r in table if r["region"]})
     questions = [{"name": s.name, "label": s.label, "question": s.question} for s in CATALOGUE]
-    asks = json.dumps({q["name"]: q["question"] for q in questions}, indent=0, separators=(",", ":")).replace("</", "<\\/")
+    asks = script_json({q["name"]: q["question"] for q in questions}, indent=0, separators=(",", ":"))
     return templates.get_template("page.html.j2").render(**ctx, table=table, images=images, data=data, states=states,
-                                                         regions=regions, questions=questions, asks=asks)
+                                                         regions=regions, questions=questions, asks=asks,
+                                                         script=SCRIPT, script_hash=SCRIPT_HASH)

@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from pipelines import applicant_page, picture, wording
+from pipelines import applicant_page, escaping, picture, wording
 from pipelines.mailparts import seven_bit_html, seven_bit_text
 import warehouse
 from scrapers.facts import FIELDS
@@ -127,7 +127,7 @@ def _specialties_many(con, applicant_ids: list[str]) -> dict[str, dict]:
 
 
 def _evidence(item) -> dict:
-    return {"sentence": wording.shorten(item["sentence"]), "url": item["url"], "checked": item["checked"]}
+    return {"sentence": wording.shorten(item["sentence"]), "url": escaping.http_url(item["url"]), "checked": item["checked"]}
 
 
 def list_context(con, applicant_id: str, version: int) -> dict:
@@ -190,7 +190,8 @@ def _context(applicant_id: str, version: int, a, rows: list, specs: dict, opener
         entry = {"list_rank": rank, "status": status, "tier": tier, "program_id": pid, "program_name": pname, "state": state,
                  "city": city, "score": score, "chance_pct": None if chance is None else round(100 * chance),
                  "low_pct": None if low is None else round(100 * low), "high_pct": None if high is None else round(100 * high),
-                 "website": website, "program_email": email,
+                 "website": escaping.http_url(website), "website_text": None if escaping.http_url(website) else (website or None),
+                 "program_email": email,
                  "reasons": ([{"text": wording.reason(i), **_evidence(i)} for i in items] if items is not None
                              else [{"text": r, "sentence": "", "url": None, "checked": None} for r in (legacy or [])]),
                  "gates": [{"text": wording.exclusion(g), "code": g["code"], **_evidence(g)} for g in (gates or [])],
@@ -315,7 +316,7 @@ def changes_since(con, applicant_id: str, version: int, previous: int | None, si
             "dropped": sorted(old[p][0] for p in shown(old) - shown(cur)),
             "moved": moved,
             "policy": [{"program_name": name, "text": wording.policy_change(fact, o, n),
-                        "before": wording.shorten(ob), "after": wording.shorten(nb), "url": url, "changed_at": at}
+                        "before": wording.shorten(ob), "after": wording.shorten(nb), "url": escaping.http_url(url), "changed_at": at}
                        for name, fact, o, n, ob, nb, url, at in policy]}
 
 

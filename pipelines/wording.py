@@ -6,8 +6,8 @@ Fact names never reach an applicant: labels, questions and values come from the 
 from __future__ import annotations
 
 from functools import lru_cache
-from urllib.parse import quote
 
+from pipelines import escaping
 from scrapers.facts.catalogue import BY_NAME, VALUE_WORDS
 
 LEGEND = [
@@ -96,21 +96,16 @@ def label(fact: str) -> str:
 
 def mailto(address: str | None, program_name: str, facts: list[str], sample: bool) -> str | None:
     """A ready-to-send email to the program: subject and body with the questions its pages leave open."""
-    if not address:
-        return None
-    return f"mailto:{address}?subject={_subject(program_name, sample)}&body={_body(tuple(facts))}"
+    return _mailto(address or "", program_name, tuple(facts), sample)
 
 
-# a list shows hundreds of programs and the same few question sets: each is URL-quoted once
+# a list shows hundreds of programs and the same few question sets: each link is built once
 @lru_cache(maxsize=65536)
-def _subject(program_name: str, sample: bool) -> str:
-    return quote(f"Question from an applicant: {program_name}" + (" [SAMPLE]" if sample else ""))
-
-
-@lru_cache(maxsize=4096)
-def _body(facts: tuple) -> str:
-    return quote("Dear Program Coordinator,\n\nBefore applying through ERAS I would be grateful for answers to:\n"
-                 + "\n".join(f"- {question(f)}" for f in facts) + "\n\nThank you.")
+def _mailto(address: str, program_name: str, facts: tuple, sample: bool) -> str | None:
+    """None when the program's address is not one plain address: the page then shows it as text only."""
+    return escaping.mailto(address, f"Question from an applicant: {program_name}" + (" [SAMPLE]" if sample else ""),
+                           "Dear Program Coordinator,\n\nBefore applying through ERAS I would be grateful for answers to:\n"
+                           + "\n".join(f"- {question(f)}" for f in facts) + "\n\nThank you.")
 
 
 def opener(change: str, n: int) -> str:

@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 
 
 from scrapers import markup
+from scrapers.urls import http_url
 from scrapers.fetch import FetchResult, Fetcher
 
 SEARCH_PATH = "/ads/Public/Programs/Search"
@@ -193,7 +194,7 @@ def parse_program_detail(html: str, url: str) -> ProgramListing:
     return ProgramListing(
         program_id=program_id, program_name=name, specialty=specialty, specialty_code=program_id[:3],
         number_state_code=program_id[3:5], address=address, city=city, state=state, zip=zip_,
-        phone=get("Phone"), email=get("Email"), website=urljoin(url, link.get("href")) if link is not None else None,
+        phone=get("Phone"), email=get("Email"), website=http_url(urljoin(url, link.get("href"))) if link is not None else None,
         accreditation_status=get("Accreditation Status"), original_accreditation_date=get("Original Accreditation Date"),
         effective_date=get("Effective Date"), approved_positions=_int(get("Total Approved Resident Positions")),
         filled_positions=_int(get("Total Filled Resident Positions")), sponsor_code=sponsor_code,

@@ -58,13 +58,13 @@ def build(con, programs: list[dict], specialties: list[dict] | None = None) -> N
         for n, _ in fact_cols:
             known = p.get(n) is not None
             ev += [p.get(f"{n}_evidence", f"Page sentence on the {labels[n]} of program {i}.") if known else None,
-                   f"https://example.org/{pid}/apply" if known else None,
+                   p.get(f"{n}_source_url", f"https://example.org/{pid}/apply") if known else None,
                    "2026-11-01 00:00:00+00" if known else None,
                    p.get(f"{n}_confidence", "stated") if known else None]
         values = [x for n, _ in fact_cols for x in (p.get(n), bool(p.get(f"{n}_conflict", False)))]
         con.execute("insert into marts.dim_programs values (" + ", ".join("?" for _ in range(8 + 6 * len(fact_cols))) + ")",
-                    [pid, name, p.get("state", "TX"), p.get("census_region", "South"), f"residency-{pid}@example.org",
-                     f"https://example.org/{pid}/", "Testville"] + ev + [p.get("approved_positions", 12)] + values)
+                    [pid, name, p.get("state", "TX"), p.get("census_region", "South"), p.get("program_email", f"residency-{pid}@example.org"),
+                     p.get("website", f"https://example.org/{pid}/"), p.get("city", "Testville")] + ev + [p.get("approved_positions", 12)] + values)
         con.execute("insert into marts.fct_program_img_friendliness values (?, ?, ?)",
                     [pid, p.get("img_friendliness_index", 50), p.get("index_known_weight", 0)])
 

@@ -1,0 +1,100 @@
+
+(function () {
+  "use strict";
+  document.documentElement.className += " js";
+  var data = JSON.parse(document.getElementById("data").textContent);
+  var asks = JSON.parse(document.getElementById("asks").textContent);
+  document.querySelector("form.filters").addEventListener("submit", function (ev) { ev.preventDefault(); });
+  var body = document.querySelector("#list tbody");
+  var rows = Array.prototype.slice.call(body.querySelectorAll("tr"));
+  var byI = {}; rows.forEach(function (tr) { byI[tr.getAttribute("data-i")] = tr; });
+  var sort = {key: "", dir: 1};
+  var sel = ["sp", "st", "rg", "ti", "vi", "un", "im", "po"];
+  function el(id) { return document.getElementById(id); }
+  function state() {
+    var s = {};
+    sel.forEach(function (k) { var v = el("f-" + k).value; if (v !== "") s[k] = v; });
+    var oc = ["listed", "ask_first", "excluded"].filter(function (o) { return el("f-oc-" + o).checked; });
+    if (oc.length < 3) s.oc = oc.join(",");
+    if (sort.key) s.sort = sort.key + (sort.dir < 0 ? "-desc" : "");
+    return s;
+  }
+  function keep(d, s) {
+    if (s.sp && d.sp !== s.sp) return false;
+    if (s.st && d.st !== s.st) return false;
+    if (s.rg && d.rg !== s.rg) return false;
+    if (s.ti && d.ti !== s.ti) return false;
+    if (s.vi && d.vi !== s.vi) return false;
+    if (s.un && d.un > Number(s.un)) return false;
+    if (s.im && (d.im === null || d.im < Number(s.im))) return false;
+    if (s.po && (d.po === null || d.po < Number(s.po))) return false;
+    if (s.oc !== undefined && s.oc.split(",").indexOf(d.oc) < 0) return false;
+    return true;
+  }
+  function apply(push) {
+    var s = state(), shown = data.filter(function (d) { return keep(d, s); });
+    if (sort.key) {
+      shown.sort(function (a, b) {
+        var x = a[sort.key], y = b[sort.key];
+        if (x === y) return a.i - b.i;
+        if (x === null || x === "") return 1;
+        if (y === null || y === "") return -1;
+        return (x < y ? -1 : 1) * sort.dir;
+      });
+    }
+    rows.forEach(function (tr) { tr.hidden = true; });
+    shown.forEach(function (d) { var tr = byI[d.i]; tr.hidden = false; body.appendChild(tr); });
+    el("count").textContent = "Showing " + shown.length + " of " + data.length + " programs";
+    document.querySelectorAll("#list th").forEach(function (th) {
+      if (th.getAttribute("data-key") === sort.key) th.setAttribute("aria-sort", sort.dir < 0 ? "descending" : "ascending");
+      else th.removeAttribute("aria-sort");
+    });
+    if (push) {
+      var parts = Object.keys(s).map(function (k) { return k + "=" + encodeURIComponent(s[k]); });
+      history.replaceState(null, "", parts.length ? "#" + parts.join("&") : location.pathname + location.search);
+    }
+    return shown;
+  }
+  function load() {
+    var s = {};
+    location.hash.replace(/^#/, "").split("&").forEach(function (p) {
+      var kv = p.split("="); if (kv[0]) s[kv[0]] = decodeURIComponent(kv[1] || "");
+    });
+    sel.forEach(function (k) { el("f-" + k).value = s[k] || ""; });
+    ["listed", "ask_first", "excluded"].forEach(function (o) {
+      el("f-oc-" + o).checked = s.oc === undefined || s.oc.split(",").indexOf(o) >= 0;
+    });
+    sort = {key: "", dir: 1};
+    if (s.sort) { var m = s.sort.split("-"); sort = {key: m[0], dir: m[1] === "desc" ? -1 : 1}; }
+    apply(false);
+  }
+  function csvCell(v) {
+    v = v === null || v === undefined ? "" : String(v);
+    if (/^[=+\-@\t\r]/.test(v)) v = "'" + v;
+    return /[",\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
+  }
+  document.querySelector("form.filters").addEventListener("change", function () { apply(true); });
+  document.querySelector("form.filters").addEventListener("input", function () { apply(true); });
+  el("reset").addEventListener("click", function () { history.replaceState(null, "", location.pathname + location.search); load(); });
+  document.querySelectorAll("#list th button").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var key = b.parentNode.getAttribute("data-key");
+      sort = {key: key, dir: sort.key === key ? -sort.dir : (key === "ch" || key === "im" || key === "po" ? -1 : 1)};
+      apply(true);
+    });
+  });
+  el("csv").addEventListener("click", function () {
+    var head = ["specialty", "program_id", "program_name", "city", "state", "region", "outcome", "tier", "chance_pct",
+                "visa_route", "facts_not_stated", "img_share_pct", "positions", "excluded_because", "ask_the_program"];
+    var lines = [head.join(",")].concat(apply(false).map(function (d) {
+      var ask = d.as.map(function (f) { return asks[f]; }).join(" ");
+      return [d.sp, d.id, d.nm, d.ci, d.st, d.rg, d.oc, d.ti, d.ch, d.vi, d.un, d.im, d.po, d.ex, ask].map(csvCell).join(",");
+    }));
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(new Blob([lines.join("\r\n") + "\r\n"], {type: "text/csv"}));
+    a.download = "smartpick-list-v" + document.body.getAttribute("data-version") + "-view.csv";
+    document.body.appendChild(a); a.click(); a.remove();
+  });
+  window.addEventListener("hashchange", load);
+  load();
+})();
