@@ -2,13 +2,15 @@
 
 Libraries do the heavy lifting: requests + urllib3's `Retry` (backoff, 429/5xx, Retry-After,
 read timeouts) and Protego (robots.txt, the parser Scrapy uses). What is ours is the glue:
-per-host pacing, the address and scheme guard, body and content-type limits, and manual
-redirects so every hop passes the same guard.
+per-host pacing, the address and scheme guard, body and content-type limits, manual redirects
+so every hop passes the same guard, and one wall-clock budget per URL (`total_timeout_s`) that
+holds across connecting, header reads, body reads, redirects and retries.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import http.client
 import ipaddress
 import re
 import socket
@@ -18,8 +20,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from protego import Protego
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util import Retry
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -87,6 +92,97 @@ class FetchResult:
         return (self.body or b"").decode("utf-8", errors="replace")
 
 
+# -- one wall-clock budget per URL --------------------------------------------------------------
+# Socket timeouts bound each wait, not the whole: a server that sends its headers a byte at a time
+# never trips a read timeout, and urllib3's retries and Retry-After sleeps start the clock again.
+# The fetching thread notes its URL's deadline here; every connection that reads an answer for it is
+# watched, and a watcher thread shuts the socket down once the deadline passes, which ends the read.
+_BUDGET = threading.local()
+
+
+def _remaining() -> float:
+    deadline = getattr(_BUDGET, "deadline", None)
+    return float("inf") if deadline is None else deadline - time.monotonic()
+
+
+class _Watchdog:
+    def __init__(self, tick_s: float = 0.05):
+        self._tick = tick_s
+        self._lock = threading.Lock()
+        self._live: dict = {}  # socket -> (deadline, owner thread id)
+        self._thread: threading.Thread | None = None
+
+    def watch(self, sock, deadline: float) -> None:
+        with self._lock:
+            self._live[sock] = (deadline, threading.get_ident())
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="fetch-deadline", daemon=True)
+                self._thread.start()
+
+    def forget_mine(self) -> None:
+        me = threading.get_ident()
+        with self._lock:
+            for sock in [s for s, (_, owner) in self._live.items() if owner == me]:
+                del self._live[sock]
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._tick)
+            now = time.monotonic()
+            with self._lock:
+                due = [s for s, (deadline, _) in self._live.items() if deadline <= now]
+                for s in due:
+                    del self._live[s]
+            for sock in due:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)  # the blocked recv returns at once; the pool discards the connection
+                except OSError:
+                    pass
+
+
+_WATCHDOG = _Watchdog()
+
+
+class _WatchedConnection(HTTPConnection):
+    def getresponse(self, *args, **kwargs):
+        deadline = getattr(_BUDGET, "deadline", None)
+        if deadline is not None and self.sock is not None:
+            _WATCHDOG.watch(self.sock, deadline)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedTLSConnection(HTTPSConnection):
+    getresponse = _WatchedConnection.getresponse
+
+
+class _WatchedPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedConnection
+
+
+class _WatchedTLSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedTLSConnection
+
+
+class _BudgetRetry(Retry):
+    """urllib3's retries, whose backoff and Retry-After sleeps never outlast the URL's budget."""
+
+    def get_backoff_time(self) -> float:
+        return max(0.0, min(super().get_backoff_time(), _remaining()))
+
+    def get_retry_after(self, response):
+        after = super().get_retry_after(response)
+        return None if after is None else max(0.0, min(after, _remaining()))
+
+    def is_exhausted(self) -> bool:
+        return super().is_exhausted() or _remaining() <= 0
+
+
+class _WatchedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedTLSPool}
+
+
 class _Session(requests.Session):
     """requests reads the proxy variables from os.environ, twice, for every request (~0.3 ms, a
     twentieth of revalidating a page). What it finds depends on the scheme and host only, and the
@@ -112,12 +208,12 @@ class Fetcher:
         self.config = config or FetchConfig()
         self.session = _Session()
         self.session.headers["User-Agent"] = self.config.agent
-        retry = Retry(total=self.config.retries, connect=self.config.retries, read=self.config.retries,
+        retry = _BudgetRetry(total=self.config.retries, connect=self.config.retries, read=self.config.retries,
                       status=self.config.retries, backoff_factor=self.config.backoff_s,
                       status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET", "HEAD"),
                       respect_retry_after_header=True, retry_after_max=self.config.retry_after_max_s,
                       raise_on_status=False, redirect=False)
-        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=max(10, self.config.workers * 2))
+        adapter = _WatchedAdapter(max_retries=retry, pool_maxsize=max(10, self.config.workers * 2))
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._robots: dict[str, Protego | None] = {}
@@ -244,8 +340,22 @@ class Fetcher:
 
     def _fetch_into(self, result, url, etag, last_modified, method, data, referer, accept, check_robots=True,
                     max_bytes=None, slot_taken=False):
+        """One URL within one budget: robots.txt (a fetch of its own, with its own budget) and polite
+        waits for the host's slot are not charged to it."""
+        outer = getattr(_BUDGET, "deadline", None)  # robots.txt is fetched in the middle of a page's fetch
+        _BUDGET.deadline = None
+        try:
+            self._fetch_budgeted(result, url, etag, last_modified, method, data, referer, accept, check_robots, max_bytes, slot_taken)
+        except (requests.RequestException, OSError, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
+            if _remaining() <= 0:
+                raise FetchError("deadline", f"no complete answer within {self.config.total_timeout_s:.0f} s", result.status) from exc
+            raise
+        finally:
+            _WATCHDOG.forget_mine()
+            _BUDGET.deadline = outer
+
+    def _fetch_budgeted(self, result, url, etag, last_modified, method, data, referer, accept, check_robots, max_bytes, slot_taken):
         current = url
-        started = time.monotonic()
         for hop in range(self.config.max_redirects + 1):
             self.check_address(current)
             if check_robots and not self.allowed_by_robots(current):
@@ -260,10 +370,17 @@ class Fetcher:
                     headers["If-Modified-Since"] = last_modified
             if not (hop == 0 and slot_taken):
                 self._pace(current)
+            if _BUDGET.deadline is None:  # the clock starts at the first request sent, after robots.txt and pacing
+                _BUDGET.deadline = time.monotonic() + self.config.total_timeout_s
+            left = _remaining()
+            if left <= 0:
+                raise FetchError("deadline", f"no complete answer within {self.config.total_timeout_s:.0f} s", result.status)
             resp = self.session.request(method, current, data=data, headers=headers, stream=True,
                                         allow_redirects=False,
-                                        timeout=(self.config.connect_timeout_s, self.config.read_timeout_s))
+                                        timeout=(min(self.config.connect_timeout_s, left), min(self.config.read_timeout_s, left)))
             with resp:
+                if _remaining() <= 0:  # the watchdog ended the read: what arrived is a cut answer, not an answer
+                    raise FetchError("deadline", f"no complete answer within {self.config.total_timeout_s:.0f} s", resp.status_code)
                 if resp.is_redirect and resp.headers.get("Location"):
                     current = urljoin(current, resp.headers["Location"])
                     method, data = "GET", None
@@ -284,14 +401,17 @@ class Fetcher:
                 cap = max_bytes or self.config.max_body_bytes
                 if int(length) > cap:
                     raise FetchError("too_large", f"Content-Length {length} exceeds {cap}", resp.status_code)
-                result.body = self._read_body(resp, started, cap)
+                result.body = self._read_body(resp, cap)
+                if _remaining() <= 0:
+                    result.body = None
+                    raise FetchError("deadline", f"no complete answer within {self.config.total_timeout_s:.0f} s", resp.status_code)
                 # read to its end: the connection goes back to the pool instead of being closed with the
                 # response (requests closes a streamed response it did not read itself)
                 resp.raw.release_conn()
                 return
         raise FetchError("too_many_redirects", f"more than {self.config.max_redirects} redirects from {url}")
 
-    def _read_body(self, resp, started: float, cap: int) -> bytes:
+    def _read_body(self, resp, cap: int) -> bytes:
         """The decoded body, capped in size (after decompression) and in total time: `read1` returns as soon
         as any bytes arrive, so the deadline is checked even while a server drips one byte at a time."""
         body = bytearray()
@@ -301,7 +421,7 @@ class Fetcher:
             body += chunk
             if len(body) > cap:
                 raise FetchError("too_large", f"body exceeds {cap} bytes", resp.status_code)
-            if time.monotonic() - started > self.config.total_timeout_s:
+            if _remaining() <= 0:
                 raise FetchError("deadline", f"no complete answer within {self.config.total_timeout_s:.0f} s", resp.status_code)
         return bytes(body)
 

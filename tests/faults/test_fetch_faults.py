@@ -102,6 +102,34 @@ def test_a_dripping_server_cannot_hold_a_worker_past_the_deadline(servers):
     assert res.error_kind == "deadline" and time.monotonic() - t0 < 4
 
 
+def test_a_server_that_drips_its_headers_cannot_hold_a_fetch_past_the_deadline(servers):
+    def drip_headers(h):
+        h.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
+        for _ in range(200):  # one header byte every 0.2 s: each read returns well within the read timeout
+            h.wfile.write(b"X")
+            h.wfile.flush()
+            time.sleep(0.2)
+    site = servers({"/robots.txt": robots_ok, "/slow-head": drip_headers})
+    f = fetcher_for(f"127.0.0.1:{site.port}", total_timeout_s=1.0, read_timeout_s=5.0)
+    t0 = time.monotonic()
+    res = f.fetch(site.url + "/slow-head")
+    assert res.error_kind == "deadline" and time.monotonic() - t0 < 3, (res.error, time.monotonic() - t0)
+
+
+def test_retries_and_retry_after_stay_within_one_budget_per_url(servers):
+    def busy(h):
+        h.send_response(503)
+        h.send_header("Retry-After", "5")
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+    site = servers({"/robots.txt": robots_ok, "/busy": busy, "/fine": html("<p>fine</p>")})
+    f = Fetcher(FetchConfig(min_interval_s=0, retries=3, allow_private=(f"127.0.0.1:{site.port}",), total_timeout_s=1.5))
+    t0 = time.monotonic()
+    res = f.fetch(site.url + "/busy")
+    assert not res.ok and time.monotonic() - t0 < 4, (res.error, time.monotonic() - t0)  # three 5 s waits unbounded: 15 s
+    assert f.fetch(site.url + "/fine").ok  # the next URL has a budget of its own
+
+
 def test_robots_txt_cannot_redirect_the_fetcher_to_another_local_service(servers):
     inner = servers({"/robots.txt": robots_ok, "/secret": html("<p>internal</p>")})  # a local service
     def redirect(h):
