@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import email.errors
+import email.header
 import hashlib
 import io
 import json
@@ -14,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
+import email_validator
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
@@ -42,7 +45,7 @@ class ApplicantProfile(BaseModel):
     step3_passed: bool = False
     step3_expected_date: dt.date | None = Field(
         default=None, description="When Step 3 is expected to be passed: opens H-1B programs whose deadline it meets.")
-    graduation_year: int = Field(ge=1960, le=2035)
+    graduation_year: int = Field(ge=1960, le=2100)  # and no later than next year: _graduated_by_next_match
     ecfmg_status: Literal["certified", "pending"] = "pending"
     ecfmg_expected_date: dt.date | None = None
     visa_need: Literal["none", "j1", "h1b", "either"] = "none"
@@ -59,8 +62,40 @@ class ApplicantProfile(BaseModel):
     @field_validator("name")
     @classmethod
     def _one_line(cls, v: str) -> str:
-        if re.search(r"[\r\n\x00]", v):
-            raise ValueError("must be one line (no line breaks or NUL characters)")
+        # a name given as an encoded mail header ("=?utf-8?q?...=0D=0A...?=") is judged as it decodes
+        try:
+            decoded = str(email.header.make_header(email.header.decode_header(v)))
+        except (email.errors.HeaderParseError, LookupError, UnicodeError, ValueError):
+            raise ValueError("is not readable text (a broken encoded header)") from None
+        if re.search(r"[\x00-\x1f\x7f\u2028\u2029]", v + decoded):
+            raise ValueError("must be one line (no line breaks, tabs or other control characters, encoded or not)")
+        return v
+
+    @field_validator("email")
+    @classmethod
+    def _sendable(cls, v: str) -> str:
+        """What every mail path can send: an ASCII address. A domain in another script is kept in its
+        ASCII (punycode) form; a local part that is not ASCII needs SMTPUTF8, which few servers offer."""
+        try:
+            return email_validator.validate_email(v, check_deliverability=False, allow_smtputf8=False).ascii_email
+        except email_validator.EmailNotValidError as exc:
+            raise ValueError(f"cannot be sent to: {exc}") from None
+
+    @field_validator("graduation_year")
+    @classmethod
+    def _graduated_by_next_match(cls, v: int) -> int:
+        """Judged against the run date: a list is for this Match or the next."""
+        latest = dt.date.today().year + 1
+        if v > latest:
+            raise ValueError(f"{v} is later than {latest}: SmartPick lists programs for this or the next Match (check the year)")
+        return v
+
+    @field_validator("step3_expected_date", "ecfmg_expected_date")
+    @classmethod
+    def _plausible_date(cls, v: dt.date | None) -> dt.date | None:
+        year = dt.date.today().year
+        if v is not None and not dt.date(year - 40, 1, 1) <= v <= dt.date(year + 3, 12, 31):
+            raise ValueError(f"{v.isoformat()} is not between {year - 40} and {year + 3}")
         return v
 
     @field_validator("step1_result")
@@ -158,8 +193,69 @@ def decode_profile_bytes(data: bytes) -> str:
         return data.decode("cp1252", errors="strict")
 
 
+MAX_FIELD_CHARS = 10_000  # a profile's longest value (a name, a list of specialties) is far shorter
+MAX_DEPTH = 16  # a profile is a mapping of values and short lists: three levels deep at most
+
+
+def _depth(value, limit: int = MAX_DEPTH) -> int:
+    """Nesting depth, counted without recursion (a hostile file may nest thousands of levels)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > limit:
+            return level
+        if isinstance(node, dict):
+            stack.extend((v, level + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, level + 1) for v in node)
+    return deepest
+
+
+def _raw(item) -> str:
+    try:
+        return json.dumps(item, default=str)[:100_000]
+    except (ValueError, RecursionError):
+        return repr(item)[:100_000]
+
+
+def _csv_profiles(text: str) -> list[tuple[str, dict | str]]:
+    """Each row on its own: a row with an over-long field or a broken quote is that row's fault."""
+    out: list[tuple[str, dict | str]] = []
+    limit = csv.field_size_limit()
+    csv.field_size_limit(MAX_PROFILE_FILE_BYTES)  # read long fields whole, then refuse them by row
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                out.append((f"<row near line {reader.line_num}>", f"row near line {reader.line_num} could not be read: {exc}"))
+                continue
+            long = [k for k, v in row.items() if isinstance(v, str) and len(v) > MAX_FIELD_CHARS]
+            extra = row.get(None)
+            if long or (extra and any(len(x) > MAX_FIELD_CHARS for x in extra)):
+                out.append((f"<row near line {reader.line_num}: a field over {MAX_FIELD_CHARS:,} characters>",
+                            f"{', '.join(str(k) for k in long) or 'a field'}: longer than {MAX_FIELD_CHARS:,} characters"))
+                continue
+            out.append((json.dumps(row), _coerce_csv_row(row)))
+    finally:
+        csv.field_size_limit(limit)
+    return out
+
+
 def read_profiles(path: Path) -> list[tuple[str, dict | str]]:
-    """(raw text of one profile, parsed dict or a parse error) for every profile in a file."""
+    """(raw text of one profile, parsed dict or a parse error) for every profile in a file. Never
+    raises for what the file holds: whatever is wrong with it is that file's or that row's reason."""
+    try:
+        return _read_profiles(path)
+    except Exception as exc:  # noqa: BLE001 - one unreadable file never stops the others' intake
+        return [(f"<{path.name}>", f"file could not be read ({type(exc).__name__})")]
+
+
+def _read_profiles(path: Path) -> list[tuple[str, dict | str]]:
     size = path.stat().st_size
     if size > MAX_PROFILE_FILE_BYTES:
         return [(f"<{size} bytes not read>", f"file is {size:,} bytes, more than the {MAX_PROFILE_FILE_BYTES:,} a profile file may have")]
@@ -168,15 +264,28 @@ def read_profiles(path: Path) -> list[tuple[str, dict | str]]:
     except UnicodeDecodeError as exc:
         return [("<undecodable bytes>", f"file is neither UTF-8 nor Windows-1252 text ({exc.reason}); save it as UTF-8")]
     suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _csv_profiles(text)
     try:
-        if suffix == ".csv":
-            return [(json.dumps(r), _coerce_csv_row(r)) for r in csv.DictReader(io.StringIO(text))]
         data = json.loads(text) if suffix == ".json" else yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (safe loader)
+    except RecursionError:
+        return [(text[:100_000], f"file could not be parsed: nested deeper than {MAX_DEPTH} levels")]
     except (ValueError, yaml.YAMLError) as exc:
-        return [(text, f"file could not be parsed: {exc}")]
+        return [(text[:100_000], f"file could not be parsed: {exc}")]
     items = data if isinstance(data, list) else [data]
-    return [(json.dumps(i, default=str) if isinstance(i, dict) else str(i), i if isinstance(i, dict) else "not a mapping")
-            for i in items]
+    out: list[tuple[str, dict | str]] = []
+    for item in items:
+        if _depth(item) > MAX_DEPTH - (1 if isinstance(data, list) else 0):
+            out.append((f"<a profile nested deeper than {MAX_DEPTH} levels>", f"profile is nested deeper than {MAX_DEPTH} levels"))
+        elif not isinstance(item, dict):
+            out.append((_raw(item), "not a mapping"))
+        elif any(isinstance(v, str) and len(v) > MAX_FIELD_CHARS for v in item.values()):
+            out.append((f"<a profile with a field over {MAX_FIELD_CHARS:,} characters>",
+                        f"{', '.join(str(k) for k, v in item.items() if isinstance(v, str) and len(v) > MAX_FIELD_CHARS)}: "
+                        f"longer than {MAX_FIELD_CHARS:,} characters"))
+        else:
+            out.append((_raw(item), item))
+    return out
 
 
 def validate_profile(raw: dict) -> tuple[ApplicantProfile | None, list[str]]:
@@ -184,6 +293,8 @@ def validate_profile(raw: dict) -> tuple[ApplicantProfile | None, list[str]]:
         return ApplicantProfile.model_validate(raw), []
     except ValidationError as exc:
         return None, [f"{'.'.join(map(str, e['loc'])) or 'profile'}: {e['msg']}" for e in exc.errors()]
+    except Exception as exc:  # noqa: BLE001 - one profile that breaks validation is that profile's fault
+        return None, [f"profile: could not be validated ({type(exc).__name__})"]
 
 
 def _file_hash(path: Path) -> str:
@@ -221,7 +332,9 @@ def intake(con, paths: list[Path]) -> dict:
     for path in paths:
         before = (counts["quarantined"], counts["skipped_erased"])
         profiles = read_profiles(path)
-        for raw_text, parsed in profiles:
+        for index, (raw_text, parsed) in enumerate(profiles):
+            if raw_text.startswith("<"):  # a placeholder, not the profile's text: told apart by its place in the file
+                raw_text = f"{raw_text} (#{index + 1} in {path.name})"
             if isinstance(parsed, str):
                 reasons = [parsed]
                 profile = None

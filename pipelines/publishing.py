@@ -385,6 +385,14 @@ def flatten(msg: EmailMessage) -> bytes:
     return buf.getvalue()
 
 
+class BuildFailed:
+    """A message that could not be built (an address or name no mail path can carry, say): recorded as
+    `failed` with the kind of error (never the values: they are personal), and the next one is built."""
+
+    def __init__(self, exc: BaseException):
+        self.reason = f"message could not be built: {type(exc).__name__}"
+
+
 class DeliveryUncertain(Exception):
     """The message may or may not have reached the server: the ledger says `unknown`, never resends it."""
 
@@ -507,9 +515,12 @@ def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports
     `reports`: outputs/reports, whose pages and CSVs are attached as written."""
     def build(reader, did, aid, version, prev, ctx, created_at):
         msg_id = make_msgid(idstring=did, domain="smartpick.invalid")
-        msg = build_message(ctx, changes_since(reader, aid, version, prev[0] if prev else None, prev[1] if prev else None),
-                            from_addr, opt_out, msg_id, *_written(reports, aid, version, created_at))
-        return did, aid, version, msg_id, msg, flatten(msg)
+        try:
+            msg = build_message(ctx, changes_since(reader, aid, version, prev[0] if prev else None, prev[1] if prev else None),
+                                from_addr, opt_out, msg_id, *_written(reports, aid, version, created_at))
+            return did, aid, version, msg_id, msg, flatten(msg)
+        except Exception as exc:  # noqa: BLE001 - this message's failure, recorded; never the others'
+            return did, aid, version, None, None, BuildFailed(exc)
 
     if ahead == 0:
         for row in _prepared(con, due):
@@ -595,6 +606,11 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
         sys.setswitchinterval(0.0005)
     try:
         for did, aid, version, msg_id, msg, raw in _built(con, due, from_addr, opt_out, build_ahead, reports):
+            if isinstance(raw, BuildFailed):
+                con.execute("update app.delivery_ledger set status = 'failed', attempts = attempts + 1, last_error = ?, "
+                            "updated_at = now() where delivery_id = ?", [raw.reason, did])
+                report.failed += 1
+                continue
             con.execute("update app.delivery_ledger set status = 'sending', attempts = attempts + 1, message_id = ?, "
                         "updated_at = now() where delivery_id = ?", [msg_id, did])
             try:
