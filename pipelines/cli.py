@@ -307,36 +307,6 @@ def status():
     click.echo(last_refresh_summary(dg.DagsterInstance.get(), _warehouse()))
 
 
-def _pid_alive(pid: str | None, host: str | None) -> bool:
-    if not pid or host != socket.gethostname():
-        return True  # not a run of this CLI on this machine: leave it to its owner
-    try:
-        os.kill(int(pid), 0)
-        return True
-    except (ProcessLookupError, ValueError):
-        return False
-    except PermissionError:
-        return True
-
-
-def free_stale_slots(instance) -> list[str]:
-    """Pool slots held by runs whose process no longer exists (a SIGKILLed `smartpick run`): freed, and
-    the run marked failed, so the next run does not wait forever for a writer that is gone."""
-    storage = instance.event_log_storage
-    if not storage.supports_global_concurrency_limits:
-        return []
-    freed = []
-    for run_id in sorted(storage.get_concurrency_run_ids()):
-        run = instance.get_run_by_id(run_id)
-        finished = run is None or run.is_finished
-        if finished or not _pid_alive(run.tags.get("smartpick/pid"), run.tags.get("smartpick/host")):
-            storage.free_concurrency_slots_for_run(run_id)
-            if run is not None and not finished:
-                instance.report_run_failed(run, "the process running it ended without finishing (killed?)")
-            freed.append(run_id)
-    return freed
-
-
 def run_main_job(verbose: bool = False) -> bool:
     """The nightly job in this process. Quiet by default: one line per stage and live progress on the
     terminal, the full Dagster and dbt logs in outputs/logs/run-<time>.log (also with --verbose)."""
@@ -352,10 +322,12 @@ def run_main_job(verbose: bool = False) -> bool:
     defs = build_definitions()
     job = defs.resolve_job_def("nightly_refresh")
     instance = dg.DagsterInstance.get()
-    for stale in free_stale_slots(instance):
+    from pipelines.stopping import free_dead_runs
+
+    for stale in free_dead_runs(instance):
         click.echo(f"Freed the writer slot held by run {stale[:8]}, whose process no longer exists")
     run_id = make_new_run_id()
-    tags = {"smartpick/pid": str(os.getpid()), "smartpick/host": socket.gethostname()}
+    tags = {stopping.PID_TAG: str(os.getpid()), stopping.HOST_TAG: socket.gethostname()}
     logs = _outputs_dir() / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"run-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
@@ -365,7 +337,7 @@ def run_main_job(verbose: bool = False) -> bool:
     terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, encoding="utf-8", errors="replace")
     click.echo(f"Run {run_id[:8]} of nightly_refresh; full logs: {log_path}")
     # on the worker thread of run_until_stopped: the main thread stays free for SIGTERM / SIGINT
-    # (see pipelines/stopping.py); a SIGKILLed run's slot is freed by the next run (free_stale_slots)
+    # (see pipelines/stopping.py); a SIGKILLed run's slot is freed by the next run (stopping.free_dead_runs)
     log = open(log_path, "w", encoding="utf-8")
     try:
         result, signum = stopping.run_until_stopped(

@@ -33,6 +33,15 @@ class WarehouseResource(dg.ConfigurableResource):
     charting_outcomes_csv: str = ""
     match_rates_csv: str = ""
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """At the start of every run that writes: note this run's process, and free what runs whose
+        process is gone still hold (pipelines/stopping.py), whichever job and whoever launched them."""
+        from pipelines import stopping
+
+        if context.instance is not None and context.run_id:
+            stopping.note_run_process(context.instance, context.run_id)
+            stopping.free_dead_runs(context.instance)
+
     @contextmanager
     def lock(self):
         from filelock import FileLock

@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines import applicants as store
+from pipelines import stopping
 from pipelines.jobs import applicant_refresh
 from pipelines.resources import ApplicantsResource, OpsResource, SmtpResource
 
@@ -31,6 +32,15 @@ def selection_config(applicant_ids: list[str]) -> dict:
 @dg.sensor(job=applicant_refresh, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
            description="Scores and emails just the applicants whose profile files are new or changed.")
 def applicant_intake_sensor(context: dg.SensorEvaluationContext, applicants_cfg: ApplicantsResource):
+    # a run of this job that was killed outright holds the writer slot and its place in the run queue:
+    # freed here, so the run this tick requests can start (the daemon's run queue would wait forever)
+    try:
+        instance = context.instance
+    except dg.DagsterInvariantViolationError:  # a bare test context has no instance
+        instance = None
+    if instance is not None:
+        for run_id in stopping.free_dead_runs(instance):
+            context.log.warning(f"freed the writer slot of run {run_id[:8]}, whose process no longer exists")
     current = profile_fingerprints(Path(applicants_cfg.intake_dir))
     if not context.cursor:
         # first start: what is already in the folder is the nightly job's; only later changes trigger runs

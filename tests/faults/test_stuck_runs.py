@@ -120,3 +120,74 @@ def test_sigint_during_dbt_ends_dbt_as_well(tmp_path):
 
     with connect(Path(env["SMARTPICK_DUCKDB"]), check=True) as con:  # dbt killed mid-build: the file still opens whole
         assert con.execute("select count(*) from raw.acgme_listings").fetchone()[0] == 40
+
+
+def _dead_pid() -> int:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    return gone.pid
+
+
+def _instance(tmp_path):
+    import dagster as dg
+
+    home = tmp_path / "dh"
+    home.mkdir(exist_ok=True)
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def _held_run(instance, job_name: str, tags: dict):
+    """A run as a SIGKILL leaves it: STARTED, holding the writer's pool slot."""
+    from dagster import DagsterRunStatus
+    from dagster._core.test_utils import create_run_for_test
+
+    run = create_run_for_test(instance, job_name=job_name, status=DagsterRunStatus.STARTED, tags=tags)
+    storage = instance.event_log_storage
+    storage.set_concurrency_slots("duckdb_writer", 5)  # room for a bystander run beside it
+    assert storage.claim_concurrency_slot("duckdb_writer", run.run_id, "app__program_scores").is_claimed
+    return run
+
+
+def test_the_intake_sensor_frees_a_killed_applicant_refresh_run_launched_by_the_daemon(tmp_path):
+    """The daemon's run: no CLI tags, only the pid the local run launcher recorded."""
+    import dagster as dg
+    from dagster._core.events import EngineEventData
+
+    from pipelines.resources import ApplicantsResource
+    from pipelines.sensors import applicant_intake_sensor
+
+    instance = _instance(tmp_path)
+    dead = _held_run(instance, "applicant_refresh", {"smartpick/trigger": "intake"})
+    instance.report_engine_event(f"Started process for run (pid: {_dead_pid()}).", dead, EngineEventData.in_process(_dead_pid()))
+    alive = _held_run(instance, "applicant_refresh", {"smartpick/pid": str(os.getpid()), "smartpick/host": socket.gethostname()})
+    (tmp_path / "intake").mkdir()
+    ctx = dg.build_sensor_context(instance=instance, cursor="{}", resources={"applicants_cfg": ApplicantsResource(intake_dir=str(tmp_path / "intake"))})
+    applicant_intake_sensor(ctx)
+    held = set(instance.event_log_storage.get_concurrency_run_ids())
+    assert dead.run_id not in held and alive.run_id in held  # the live run is a bystander: untouched
+    assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
+    assert instance.get_run_by_id(alive.run_id).status == dg.DagsterRunStatus.STARTED
+
+
+def test_any_run_that_writes_notes_its_process_and_frees_dead_runs_at_its_start(tmp_path):
+    import dagster as dg
+
+    from pipelines.resources import WarehouseResource
+
+    instance = _instance(tmp_path)
+    dead = _held_run(instance, "crawl_by_state", {"smartpick/pid": str(_dead_pid()), "smartpick/host": socket.gethostname()})
+    seen = {}
+
+    @dg.op
+    def write(context: dg.OpExecutionContext, warehouse: WarehouseResource):
+        seen["tags"] = dict(instance.get_run_by_id(context.run_id).tags)
+
+    @dg.job(name="a_writer")
+    def a_writer():
+        write()
+
+    result = a_writer.execute_in_process(instance=instance, resources={"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb"))})
+    assert result.success and seen["tags"]["smartpick/pid"] == str(os.getpid())
+    assert dead.run_id not in set(instance.event_log_storage.get_concurrency_run_ids())
+    assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
