@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import time
@@ -12,12 +13,64 @@ import duckdb
 from warehouse.ddl import ensure_raw as ensure_schema
 
 
+PRIVATE_UMASK = 0o077
+
+
+def private_files() -> None:
+    """Every file this process creates from now on is its owner's only, whatever umask it started with.
+    DuckDB creates the write-ahead log and its spill directory (`<file>.tmp/`) itself, while it writes,
+    with the process umask: under 022 (or 000) a crash left names and emails in a world-readable .wal.
+    The process is SmartPick's (the CLI, a Dagster run, dbt as its child): its files hold applicant data."""
+    os.umask(PRIVATE_UMASK)
+
+
 def secure(path: str | os.PathLike) -> None:
     """Applicant data lives in this file: readable and writable by its owner only."""
     p = Path(path)
     for f in (p, Path(str(p) + ".wal")):
         if f.exists():
             os.chmod(f, 0o600)
+
+
+# -- integrity ----------------------------------------------------------------------------------------
+# DuckDB checks a block's checksum when it reads the block, and a count(*) reads none: a flipped byte or
+# a scribbled block went unnoticed until a step read it, after commands had written to the file. Reading
+# every column of every table costs seconds on a large warehouse, so it is done when the file is not as
+# SmartPick last left it: the file's size, modification time and inode are noted beside it
+# (`<file>.verified`) when a writer closes it cleanly or a full read passes.
+def _file_state(p: Path) -> dict:
+    st = p.stat()
+    wal = Path(str(p) + ".wal")
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ino": st.st_ino, "wal": wal.stat().st_size if wal.exists() else None}
+
+
+def _verified_path(p: Path) -> Path:
+    return Path(str(p) + ".verified")
+
+
+def mark_verified(path: str | os.PathLike) -> None:
+    """The file as it is now is SmartPick's own doing (a writer closed it, dbt finished, a full read passed)."""
+    p = Path(path)
+    if p.exists():
+        target = _verified_path(p)
+        tmp = Path(str(target) + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(_file_state(p), fh)
+        os.replace(tmp, target)
+
+
+def _known_good(p: Path) -> bool:
+    try:
+        return json.loads(_verified_path(p).read_text()) == _file_state(p)
+    except (OSError, ValueError):
+        return False
+
+
+def read_everything(con) -> None:
+    """Reads every column of every table, so every data block's checksum is checked."""
+    for schema, table in con.execute("select schema_name, table_name from duckdb_tables() where not internal").fetchall():
+        con.execute(f'select bit_xor(hash(columns(*))) from "{schema}"."{table}"').fetchall()
 
 
 class WarehouseUnreadable(RuntimeError):
@@ -42,6 +95,7 @@ def connect(path: str | os.PathLike, memory_limit: str | None = None, check: boo
     """DuckDB takes up to 80% of RAM by default; a limit makes it spill to disk instead. With `check`,
     every table's row count is read once, so a damaged file is refused before anything writes to it;
     while another process holds the file, a writer waits up to `busy_timeout_s`."""
+    private_files()
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     waited, delay = 0.0, 0.2
@@ -62,9 +116,13 @@ def connect(path: str | os.PathLike, memory_limit: str | None = None, check: boo
     secure(p)
     try:
         if check:
-            for schema, table in con.execute("select schema_name, table_name from duckdb_tables() "
-                                             "where not internal").fetchall():
-                con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()
+            if _known_good(p):  # as SmartPick left it: the cheap look that catches a truncated file
+                for schema, table in con.execute("select schema_name, table_name from duckdb_tables() "
+                                                 "where not internal").fetchall():
+                    con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()
+            else:
+                read_everything(con)
+                mark_verified(p)
         ensure_schema(con)
     except duckdb.Error as exc:
         con.close()
@@ -77,7 +135,7 @@ def connect(path: str | os.PathLike, memory_limit: str | None = None, check: boo
 
 def _unreadable(p: Path, exc: Exception) -> WarehouseUnreadable:
     backup = latest_backup(p)
-    hint = (f"restore the last good copy: cp {backup} {p}" if backup
+    hint = (f"nothing has been written to it; restore the newest good copy, with no run going: cp {backup} {p}" if backup
             else "no backup exists yet; remove the file and rerun the nightly job to rebuild it")
     return WarehouseUnreadable(f"the warehouse {p} is damaged ({str(exc).splitlines()[0][:200]}); {hint}")
 

@@ -10,6 +10,8 @@ from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
+
+import warehouse as store
 import yaml
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
@@ -57,6 +59,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
         target = Path(folder) / "target"  # artefacts of one run: nothing piles up under dbt_project/target
         with parse_cache(warehouse.path, target):
             events = list(run_dbt.cli(["build", *reference_vars(warehouse)], context=context, target_path=target).stream())
+        store.mark_verified(warehouse.path)  # dbt finished and closed the file: as SmartPick left it
     # dbt has released the file: row counts and column schemas (with their descriptions) are read now,
     # in one connection, rather than by a second connection racing dbt for the writer lock
     keys = context.assets_def.keys_by_output_name
