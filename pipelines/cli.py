@@ -148,6 +148,12 @@ def _warehouse():
     return usable_warehouse(warehouse_from_env())
 
 
+def _outbox_dir() -> Path:
+    from pipelines.resources import resolved, smtp_from_env
+
+    return Path(resolved(smtp_from_env().outbox_dir))
+
+
 def _outputs_dir() -> Path:
     from pipelines.resources import applicants_from_env, resolved
 
@@ -231,11 +237,12 @@ def applicants_erase(applicant_id):
 
     try:
         with _warehouse().connect() as con:
-            counts = store.erase(con, applicant_id, _outputs_dir())
+            counts = store.erase(con, applicant_id, _outputs_dir(), outbox=_outbox_dir())
     except (KeyError, ValueError) as exc:
         raise click.ClickException(str(exc.args[0]))
     rows = sum(v for k, v in counts.items() if k.startswith("app."))
-    click.echo(f"erased {applicant_id}: {rows} rows, {counts['files']} files; the email is kept only as a one-way hash")
+    click.echo(f"erased {applicant_id}: {rows} rows, {counts['files']} files, {counts['backups_rewritten']} backup(s) "
+               "rewritten without them; the email is kept only as a one-way hash")
     if counts.get("source_file"):
         click.echo(f"note: the intake file {counts['source_file']} still holds the profile; remove it at the source", err=True)
 

@@ -575,7 +575,9 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
     con.execute(f"""
         create or replace temp table _latest as
         select a.applicant_id, a.consent_to_email, sha256(lower(trim(a.email))) as email_hash, v.list_version,
-               left(sha256(a.applicant_id || '|' || v.list_version::varchar), 24) as delivery_id
+               -- the person (their email's hash) is in the key: an ID given to someone new after an erasure
+               -- starts its list versions at 1 again, and must not collide with the erased person's rows
+               left(sha256(a.applicant_id || '|' || sha256(lower(trim(a.email))) || '|' || v.list_version::varchar), 24) as delivery_id
         from app.applicants a
         join (select applicant_id, max(list_version) as list_version from app.list_versions group by 1) v using (applicant_id)
         where true {flt}""", prm)
@@ -588,6 +590,9 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
         select delivery_id, applicant_id, email_hash, list_version, 'pending', 0, null, now(), now(), null
         from _latest
         where consent_to_email and email_hash not in (select email_hash from app.erased_applicants)
+          -- a ledger written before the person was in the key holds this version under the old key
+          and not exists (select 1 from app.delivery_ledger o
+                          where o.applicant_id = _latest.applicant_id and o.list_version = _latest.list_version)
         on conflict (delivery_id) do nothing""")
     con.execute("""
         update app.delivery_ledger l set status = 'superseded', updated_at = now()

@@ -206,9 +206,9 @@ def test_cli_writer_waits_for_the_warehouse_lock(tmp_path):
     assert proc.returncode == 0 and "stored 1 new" in out, err
 
 
-def test_a_message_that_cannot_be_built_stops_delivery_and_leaves_the_rest_pending(tmp_path, smtp_sink, monkeypatch):
-    # messages are built on a worker thread ahead of sending: its failure must reach the run (not hang it
-    # or pass silently), after the messages already built were sent, with the rest left to send next run
+def test_a_message_that_cannot_be_built_is_failed_and_the_others_are_sent(tmp_path, smtp_sink, monkeypatch):
+    # messages are built on a worker thread ahead of sending: one that cannot be built is that message's
+    # failure (recorded with the kind of error, never its values), not the run's, and the rest go out
     con, db, _ = seeded_warehouse(tmp_path, n=3)
     real = publishing.build_message
 
@@ -220,18 +220,16 @@ def test_a_message_that_cannot_be_built_stops_delivery_and_leaves_the_rest_pendi
     outcome = {}
 
     def run():
-        try:
-            deliver(con, SmtpMailer("127.0.0.1", smtp_sink.port), FROM, OPT_OUT)
-        except RuntimeError as exc:
-            outcome["error"] = str(exc)
+        outcome["report"] = deliver(con, SmtpMailer("127.0.0.1", smtp_sink.port), FROM, OPT_OUT)
     sender = threading.Thread(target=run, daemon=True)
     sender.start()
     sender.join(timeout=60)
     assert not sender.is_alive(), "delivery hung on a message that could not be built"
-    assert outcome == {"error": "template broke"}
-    rows = dict(con.execute("select applicant_id, status from app.delivery_ledger").fetchall())
-    assert rows == {"t-000": "sent", "t-001": "pending", "t-002": "pending"}
-    assert [m["To"].addresses[0].addr_spec for m in smtp_sink.parsed()] == ["person0@example.org"]
+    assert outcome["report"].sent == 2 and outcome["report"].failed == 1
+    rows = {r[0]: r[1:] for r in con.execute("select applicant_id, status, last_error from app.delivery_ledger").fetchall()}
+    assert rows["t-001"] == ("failed", "message could not be built: RuntimeError")
+    assert rows["t-000"][0] == rows["t-002"][0] == "sent"
+    assert sorted(m["To"].addresses[0].addr_spec for m in smtp_sink.parsed()) == ["person0@example.org", "person2@example.org"]
     assert not [t for t in threading.enumerate() if t.name == "smartpick-build-messages"]
     monkeypatch.setattr(publishing, "build_message", real)
-    assert deliver(con, SmtpMailer("127.0.0.1", smtp_sink.port), FROM, OPT_OUT).sent == 2
+    assert deliver(con, SmtpMailer("127.0.0.1", smtp_sink.port), FROM, OPT_OUT).sent == 1  # the failed one, retried next run
