@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import scoring
 from pipelines.publishing import write_reports
 from scrapers import archive
 from tests.scoring import mini_marts
@@ -41,10 +40,7 @@ def page(tmp_path_factory):
     mini_marts.build(con, _programs())
     con.execute("update marts.dim_programs set census_region = case state when 'NY' then 'Northeast' when 'CA' then 'West' "
                 "when 'OH' then 'Midwest' when 'IL' then 'Midwest' else 'South' end")
-    aid = mini_marts.applicant(tmp, con, applicant_id="browser-a", visa_need="j1", step2ck_score=226)
-    params = scoring.ScoringParams.for_today()
-    scoring.score(con, params, [aid])
-    scoring.build_lists(con, [aid], params)
+    aid = mini_marts.listed(tmp, con, applicant_id="browser-a", visa_need="j1", step2ck_score=226)
     assert write_reports(con, tmp / "out", [aid]) == 1
     yield {"con": con, "aid": aid, "path": tmp / "out" / "reports" / aid / "list-v1.html", "tmp": tmp}
     con.close()

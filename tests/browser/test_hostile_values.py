@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pipelines import publishing, scoring
+from pipelines import publishing
 from pipelines.publishing import write_reports
 from scrapers import archive
 from tests.browser.test_applicant_page import _driver
@@ -51,10 +51,7 @@ def hostile(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hostile")
     con = archive.connect(tmp / "w.duckdb")
     mini_marts.build(con, _programs())
-    aid = mini_marts.applicant(tmp, con, applicant_id="hostile-a", visa_need="j1", step2ck_score=240)
-    params = scoring.ScoringParams.for_today()
-    scoring.score(con, params, [aid])
-    scoring.build_lists(con, [aid], params)
+    aid = mini_marts.listed(tmp, con, applicant_id="hostile-a", visa_need="j1", step2ck_score=240)
     assert write_reports(con, tmp / "out", [aid]) == 1
     ctx = publishing.list_context(con, aid, 1)
     msg = publishing.build_message(ctx, None, "SmartPick <lists@smartpick.invalid>", "optout@smartpick.invalid", "<m@smartpick.invalid>")

@@ -92,3 +92,12 @@ def scored(tmp_path, programs: list[dict], params=None, **fields):
     rows = con.execute("select program_id, outcome, tier, gate_reasons, asks from app.program_scores where applicant_id = ?",
                        [aid]).fetchall()
     return con, aid, {r[0]: (r[1], r[2], list(r[3]), list(r[4])) for r in rows}
+
+
+def listed(tmp_path, con, **fields) -> str:
+    """One applicant stored, scored and given list version 1 against the marts built in `con`."""
+    aid = applicant(tmp_path, con, **fields)
+    params = scoring.ScoringParams.for_today()
+    scoring.score(con, params, [aid])
+    scoring.build_lists(con, [aid], params)
+    return aid
