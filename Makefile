@@ -31,8 +31,10 @@ run: setup
 test: setup
 	$(VENV)/bin/python -m pytest -q
 
+# `make dev PORT=3001` when 3000 is taken
+PORT ?= 3000
 dev: setup
-	DAGSTER_HOME=$(CURDIR)/dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
+	DAGSTER_HOME=$(CURDIR)/dagster_home $(VENV)/bin/dagster dev -w workspace.yaml -p $(PORT)
 
 bench: setup
 	$(VENV)/bin/python bench/score_extraction.py

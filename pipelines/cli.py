@@ -51,7 +51,7 @@ class _Commands(click.Group):
             raise click.ClickException(str(exc)) from exc
 
 
-@click.group(cls=_Commands)
+@click.group(cls=_Commands, epilog="Example: smartpick run   (the whole main job on the sample web; then: smartpick status)")
 def main():
     """SmartPick: US residency programs for international medical graduates."""
 
@@ -68,7 +68,7 @@ def extract(file, url):
     click.echo(json.dumps(extract_file(file, url), ensure_ascii=False))
 
 
-@main.group("sample-web")
+@main.group("sample-web", epilog="Example: smartpick sample-web serve --size 300")
 def sample_web():
     """The fictional sample web that mirrors ACGME listings and program websites."""
 
@@ -160,7 +160,7 @@ def _outputs_dir() -> Path:
     return Path(resolved(applicants_from_env().outputs_dir))
 
 
-@main.group()
+@main.group(epilog="Example: smartpick applicants add sample_data/applicants/amina_sample.yaml")
 def applicants():
     """Stored applicant profiles: add, list, quarantine, erase."""
 
@@ -259,6 +259,8 @@ def rank(applicant_id, version):
             if version is None:
                 version = con.execute("select max(list_version) from app.list_versions where applicant_id = ?",
                                       [applicant_id]).fetchone()[0]
+            made = con.execute("select count(*) from app.list_versions where applicant_id = ? and list_version = ?",
+                               [applicant_id, version]).fetchone()[0]
             rows = con.execute("""
                 select specialty_name, list_rank, replace(coalesce(status, 'listed'), '_', ' '), tier, program_name, state,
                        round(100 * chance)::integer, asks, gates
@@ -271,9 +273,13 @@ def rank(applicant_id, version):
         except Exception as exc:
             if "does not exist" not in str(exc):
                 raise
-            rows = []
-    if not rows:
+            made, rows = 0, []
+    if version is None or not made:
         raise click.ClickException(f"no ranked list for {applicant_id!r}; run `smartpick run` first")
+    if not rows:  # the list exists and holds no program: say so, it is not missing
+        click.echo(f"List version {version} for {applicant_id} holds no program: the warehouse has no program of their "
+                   "specialties yet")
+        return
     click.echo(f"List version {version} for {applicant_id} (scores rank programs; they are not match probabilities)")
     click.echo(tabulate(rows, headers=["specialty", "#", "outcome", "tier", "program", "state", "chance",
                                        "ask the program / excluded because"], maxcolwidths=[None, None, None, None, 44, None, None, 44]))
@@ -287,9 +293,7 @@ def sql(query, limit):
     import duckdb
     from tabulate import tabulate
 
-    from pipelines.resources import warehouse_from_env
-
-    path = Path(warehouse_from_env().path)
+    path = Path(_warehouse().path)  # EnvVar fields resolved: SMARTPICK_DUCKDB is read as the runs read it
     if not path.exists():
         raise click.ClickException(f"no warehouse at {path}; run `make run` first")
     con = duckdb.connect(str(path), read_only=True)

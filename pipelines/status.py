@@ -19,11 +19,15 @@ COUNTS = [
     ("ranked list versions", "app.list_versions"),
     ("emails sent (all runs)", "app.delivery_ledger where status = 'sent'"),
 ]
+OUTBOX_LABEL = "emails written to the outbox (all runs)"  # no SMTP host: nothing was sent anywhere
 
 
-def table_counts(con) -> list[tuple[str, int | None]]:
+def table_counts(con, outbox: bool = False) -> list[tuple[str, int | None]]:
+    """`outbox`: mail goes to .eml files (no SMTP host), so a delivered message is written, not sent."""
     out = []
     for label, rel in COUNTS:
+        if outbox and label.startswith("emails sent"):
+            label = OUTBOX_LABEL
         try:
             out.append((label, con.execute(f"select count(*) from {rel}").fetchone()[0]))
         except Exception:
@@ -37,8 +41,8 @@ def print_summary(defs, result) -> None:
     warehouse = usable_warehouse(defs.resources["warehouse"])
     with warehouse.connect() as con:
         click.echo(f"\nRun {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
-        for label, n in table_counts(con):
-            click.echo(f"  {label:34s} {'-' if n is None else n}")
+        for label, n in table_counts(con, outbox=not resolved(defs.resources["smtp"].host)):
+            click.echo(f"  {label:40s} {'-' if n is None else n}")
     checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     failed = [e.event_specific_data.asset_check_key.name for e in checks if not e.event_specific_data.passed]
     click.echo(f"  checks: {len(checks) - len(failed)} passed, {len(failed)} failed {failed if failed else ''}")

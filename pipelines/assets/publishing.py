@@ -54,4 +54,7 @@ def warehouse_backup(warehouse: WarehouseResource):
         con.execute("checkpoint")  # the write-ahead log folded into the file before it is copied
         con.close()
         path = store.backup(warehouse.path, warehouse.backups_kept)
-    return dg.MaterializeResult(metadata={"backup": str(path) if path else "none", "copies_kept": warehouse.backups_kept})
+    kept = len(list(store.backups_dir(warehouse.path).glob(f"{Path(warehouse.path).stem}-*.duckdb")))
+    # the copies there are, not the configured most: two nights in, two copies of "keep 3"
+    return dg.MaterializeResult(metadata={"backup": str(path) if path else "none", "copies_kept": kept,
+                                          "copies_kept_at_most": warehouse.backups_kept})
