@@ -115,6 +115,29 @@ left join app.gate_mask_codes g on g.mask = s.gate_mask
 left join app.ask_mask_codes a on a.mask = s.ask_mask;
 """
 
+# what an analyst reads in app.program_scores, the view the README points them to: kept as column comments
+# (duckdb_columns().comment, and DBeaver / the DuckDB UI show them)
+PROGRAM_SCORES_DOCS = {
+    "applicant_id": "The applicant (their profile's applicant_id).",
+    "program_id": "ACGME program number (10 digits).",
+    "specialty_name": "One of the applicant's target specialties, that this program trains in.",
+    "preference": "The specialty's place in the applicant's list of targets (1 = first choice).",
+    "specialty_chance": "Published figure: share of non-US IMGs who preferred this specialty and matched, at the applicant's "
+                        "Step 2 CK (NRMP Charting Outcomes); applicants never interviewed are not in it.",
+    "chance": "Judgement call, not a published figure: the specialty chance adjusted by this program's signals; ranks programs.",
+    "chance_low": "Low end of the chance's range.",
+    "chance_high": "High end of the chance's range.",
+    "score": "SmartPick rank score (0-100): orders programs for this applicant; not a probability.",
+    "tier": "safety | target | reach for listed programs; null when excluded or ask first.",
+    "outcome": "listed | ask_first (a page is silent on a rule that could exclude) | excluded (a stated rule is not met).",
+    "gated": "True when a stated rule excludes the applicant here.",
+    "gate_mask": "Bitmask of the exclusions (decoded in gate_reasons).",
+    "ask_mask": "Bitmask of the open questions (decoded in asks).",
+    "scored_at": "When this pair was scored.",
+    "gate_reasons": "Codes of the stated rules the applicant does not meet here (why excluded).",
+    "asks": "Facts the pages leave unstated that could exclude the applicant: the questions to ask the program.",
+}
+
 SCORING_DDL = f"""
 create table if not exists app.list_versions (
     applicant_id varchar, list_version integer, list_hash varchar, created_at timestamptz, entries integer,
@@ -181,6 +204,11 @@ def ensure_scoring(con, gate_codes: tuple[str, ...], ask_facts: tuple[str, ...])
     if fresh or found < len(decoding):
         con.execute(SCORES_VIEW.format(gate_reasons=_decoded("m", gate_codes), asks=_decoded("m", ask_facts),
                                        n_gates=1 << len(gate_codes), n_asks=1 << len(ask_facts)))
+    undocumented = con.execute("select count(*) from duckdb_columns() where schema_name = 'app' and table_name = 'program_scores' "
+                               "and comment is null").fetchone()[0]
+    if undocumented:  # a new view, or one made before its columns were described
+        for column, doc in PROGRAM_SCORES_DOCS.items():
+            con.execute(f"comment on column app.program_scores.{column} is '{doc.replace(chr(39), chr(39) * 2)}'")
     con.execute(SCORING_DDL)
     for name, kind in RANKED_LIST_COLUMNS.items():
         con.execute(f"alter table app.ranked_lists add column if not exists {name} {kind}")

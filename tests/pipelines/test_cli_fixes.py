@@ -68,3 +68,13 @@ def test_the_backup_step_reports_the_copies_there_are(tmp_path):
                             selection=[warehouse_backup.key])
     meta = result.asset_materializations_for_node(warehouse_backup.op.name)[0].metadata
     assert meta["copies_kept"].value == 1 and meta["copies_kept_at_most"].value == 3
+
+
+def test_every_column_of_the_view_analysts_query_has_a_comment(tmp_path):
+    con, db, _ = seeded_warehouse(tmp_path, n=1)
+    from pipelines import scoring
+
+    scoring.ensure_schema(con)
+    cols = con.execute("select column_name, comment from duckdb_columns() where schema_name = 'app' "
+                       "and table_name = 'program_scores'").fetchall()
+    assert cols and all(comment for _, comment in cols), [c for c, comment in cols if not comment]
