@@ -31,6 +31,10 @@ run: setup
 test: setup
 	$(VENV)/bin/python -m pytest -q
 
+# pyflakes and pycodestyle's errors (pyproject.toml [tool.ruff]); CI runs it before the tests
+lint: setup
+	$(VENV)/bin/ruff check .
+
 # `make dev PORT=3001` when 3000 is taken
 PORT ?= 3000
 dev: setup

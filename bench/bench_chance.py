@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 
-from pipelines.scoring import CHANCE_MACROS
+from pipelines.scoring.score import CHANCE_MACROS
 from tests.scoring.test_chance import specialties
 
 

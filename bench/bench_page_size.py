@@ -16,8 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipelines import publishing, scoring  # noqa: E402
-from scrapers import archive  # noqa: E402
+from pipelines.publishing import messages as publishing  # noqa: E402
+from pipelines.scoring import score as scoring  # noqa: E402
+from pipelines.ingest import archive  # noqa: E402
 from tests.scoring import mini_marts  # noqa: E402
 
 

@@ -7,7 +7,6 @@ Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import math
 import resource
 import tempfile
 import time
@@ -18,10 +17,10 @@ import pandas as pd
 
 from bench.served import served_smtp_sink
 from bench.synthetic_warehouse import build_marts, load_applicants, load_truth, synthetic_applicants
-from pipelines import scoring
+from pipelines.scoring import score as scoring
 from scrapers.facts import FIELDS
 from warehouse import transaction
-from scrapers import archive
+from pipelines.ingest import archive
 from sample_web.generate import SampleWeb
 
 
@@ -177,7 +176,7 @@ def email_rate(con, n: int, build_ahead: int, reports: Path | None = None) -> fl
     build_ahead 0, each message is built only when the previous one has been sent, and with no `reports`
     the page and CSV are rendered for each message (the baseline). In a run, the reports step has
     written them (outputs/reports) and the messages attach those files."""
-    from pipelines.publishing import SmtpMailer, deliver
+    from pipelines.publishing.messages import SmtpMailer, deliver
 
     ids = [r[0] for r in con.execute("select distinct applicant_id from app.ranked_lists order by 1 limit ?", [n]).fetchall()]
     con.execute("update app.applicants set consent_to_email = applicant_id in (select unnest(?))", [ids])
@@ -194,7 +193,7 @@ def server_rate(con, n: int) -> tuple[float, float]:
     sent back to back on one connection (nothing built, no ledger); and their mean size in KB."""
     import smtplib
 
-    from pipelines.publishing import _built
+    from pipelines.publishing.messages import _built
 
     due = con.execute("select delivery_id, applicant_id, list_version, 0 from app.delivery_ledger "
                       "order by applicant_id limit ?", [n]).fetchall()
@@ -263,9 +262,9 @@ def main():
         t0 = time.perf_counter()
         lists = scoring.build_lists(con, params=p)
         print(f"ranked lists for {lists['new_list_versions']:,} applicants in {time.perf_counter() - t0:.1f} s")
-        from pipelines.publishing import ensure_ledger
+        from pipelines.publishing.messages import ensure_ledger
         ensure_ledger(con)
-        from pipelines.publishing import write_reports
+        from pipelines.publishing.messages import write_reports
         ids = [r[0] for r in con.execute("select distinct applicant_id from app.ranked_lists order by 1 limit ?",
                                          [args.emails]).fetchall()]
         write_reports(con, tmp / "outputs", ids)  # as the reports step does before the email step

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scrapers import archive
+from pipelines.ingest import archive
 from sample_web.generate import SampleWeb
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -84,7 +84,7 @@ def synthetic_applicants(n: int, seed: int = 1) -> list[dict]:
 
 
 def load_applicants(con, profiles: list[dict]) -> None:
-    from pipelines.applicants import ApplicantProfile, ensure_schema
+    from pipelines.applicants.intake import ApplicantProfile, ensure_schema
 
     ensure_schema(con)
     now = dt.datetime.now(dt.timezone.utc)

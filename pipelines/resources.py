@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 import warehouse as store
+from pipelines.ingest import archive
 from scrapers.fetch import FetchConfig, Fetcher
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -35,12 +36,12 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """At the start of every run that writes: note this run's process, and free what runs whose
-        process is gone still hold (pipelines/stopping.py), whichever job and whoever launched them."""
-        from pipelines import stopping
+        process is gone still hold (pipelines/runs.py), whichever job and whoever launched them."""
+        from pipelines import runs
 
         if context.instance is not None and context.run_id:
-            stopping.note_run_process(context.instance, context.run_id)
-            stopping.free_dead_runs(context.instance)
+            runs.note_run_process(context.instance, context.run_id)
+            runs.free_dead_runs(context.instance)
 
     @contextmanager
     def lock(self):
@@ -53,13 +54,29 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def connect(self):
         with self.lock():
-            con = store.connect(self.path, self.memory_limit or None, check=True, busy_timeout_s=self.busy_timeout_s)
+            # checked before anything writes; the raw tables every stage reads are in place (ingest owns them)
+            con = archive.connect(self.path, self.memory_limit or None, check=True, busy_timeout_s=self.busy_timeout_s)
             try:
                 yield con
             finally:
                 con.close()
                 store.secure(self.path)
                 store.mark_verified(self.path)  # closed by SmartPick: the next open need not read every block
+
+
+# Every job writes the one DuckDB file: runs share a concurrency key so the run queue admits one at a time.
+WRITER_TAGS = {"dagster/concurrency_key": "duckdb_writer"}
+
+
+class ApplicantSelection(dg.Config):
+    """Everyone whose scoring inputs changed by default; the intake sensor sets everyone=False and
+    names new or changed profiles, which are scored whatever their hash says."""
+
+    everyone: bool = True
+    applicant_ids: list[str] = []
+
+    def ids(self) -> list[str] | None:
+        return None if self.everyone else list(self.applicant_ids)
 
 
 _FETCH = FetchConfig()  # the fetch policy's own defaults: ScrapeResource repeats none of them
@@ -235,14 +252,6 @@ class SmtpResource(dg.ConfigurableResource):
     ops_address: str = "ops@smartpick.invalid"
     outbox_dir: str = str(PROJECT_DIR / "outputs" / "outbox")
 
-    def mailer(self):
-        from pipelines.publishing import OutboxMailer, SmtpMailer
-
-        if not self.host:
-            return OutboxMailer(Path(self.outbox_dir))
-        if self.security not in ("none", "starttls", "ssl"):
-            raise ValueError(f"SMTP security must be none, starttls or ssl, not {self.security!r}")
-        return SmtpMailer(self.host, self.port, self.security, self.user, self.password)
 
 
 def applicants_from_env() -> ApplicantsResource:

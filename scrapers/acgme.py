@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 from scrapers import markup
 from scrapers.urls import http_url
 from scrapers.fetch import FetchResult, Fetcher
+from scrapers.schedule import fetch_many
 
 SEARCH_PATH = "/ads/Public/Programs/Search"
 REPORT_PATH = "/ads/Public/Reports/ProgramsBySpecialty"
@@ -277,7 +278,7 @@ class AcgmeScraper:
     def details(self, rows: list[dict], known: dict | None = None) -> list[tuple[dict, FetchResult]]:
         known = known or {}
         reqs = [dict(url=r["detail_url"], referer=self.search_url, **known.get(r["detail_url"], {})) for r in rows]
-        return list(zip(rows, self.fetcher.fetch_many(reqs)))
+        return list(zip(rows, fetch_many(self.fetcher, reqs)))
 
     def report(self, form: SearchForm, specialty: str, known: dict | None = None) -> FetchResult:
         url = f"{self.base_url}{REPORT_PATH}?specialtyId={form.specialties[specialty]}"

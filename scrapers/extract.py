@@ -42,7 +42,7 @@ _UNICODE_SPACE = r"\s\pZ\x{85}\x{1c}-\x{1f}"  # what Python's \s matches beyond 
 
 
 def _widened(pattern: str) -> str:
-    """The trigger in RE2 syntax, matching every string Python's re matches (and perhaps more).
+    r"""The trigger in RE2 syntax, matching every string Python's re matches (and perhaps more).
 
     RE2's \b, \s and \d are ASCII, Python's are Unicode: \b is dropped (looser), \s and \d
     become their Unicode classes. Any other escape is refused rather than guessed at."""

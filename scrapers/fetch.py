@@ -424,17 +424,3 @@ class Fetcher:
             if _remaining() <= 0:
                 raise FetchError("deadline", f"no complete answer within {self.config.total_timeout_s:.0f} s", resp.status_code)
         return bytes(body)
-
-    def fetch_many(self, requests_: list[dict], progress=None) -> list[FetchResult]:
-        """Fetch concurrently across hosts, each at its own rate; results in the order asked."""
-        from scrapers.schedule import fetch_paced
-
-        results: dict[int, FetchResult] = {}
-
-        def keep(req, res):
-            results[req["_i"]] = res
-            if progress:
-                progress(1)
-
-        fetch_paced(self, [dict(r, _i=i) for i, r in enumerate(requests_)], keep)
-        return [results[i] for i in range(len(requests_))]

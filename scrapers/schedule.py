@@ -93,3 +93,16 @@ def fetch_paced(fetcher: Fetcher, requests_: Iterable[dict],
                     future = done.get_nowait()
                 except queue.Empty:
                     break
+
+
+def fetch_many(fetcher: Fetcher, requests_: list[dict], progress=None) -> list[FetchResult]:
+    """Fetch concurrently across hosts, each at its own rate; results in the order asked."""
+    results: dict[int, FetchResult] = {}
+
+    def keep(req, res):
+        results[req["_i"]] = res
+        if progress:
+            progress(1)
+
+    fetch_paced(fetcher, [dict(r, _i=i) for i, r in enumerate(requests_)], keep)
+    return [results[i] for i in range(len(requests_))]

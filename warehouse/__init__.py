@@ -1,5 +1,5 @@
-"""The warehouse: one DuckDB file. Scrapers and pipelines open, declare and write it only through here."""
+"""The warehouse: one DuckDB file, opened, locked, checked, secured and backed up here. It names no table:
+each stage of pipelines/ declares and writes its own."""
 from warehouse.connection import (WarehouseBusy, WarehouseUnreadable, backup, backups_dir, connect,  # noqa: F401
                                   latest_backup, mark_verified, private_files, read_everything, secure)
-from warehouse.ddl import ITEM, ensure_app, ensure_ledger, ensure_raw, ensure_scoring  # noqa: F401
 from warehouse.frames import insert_frame, transaction  # noqa: F401

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.ddl import ensure_raw as ensure_schema
 
 
 PRIVATE_UMASK = 0o077
@@ -123,7 +122,6 @@ def connect(path: str | os.PathLike, memory_limit: str | None = None, check: boo
             else:
                 read_everything(con)
                 mark_verified(p)
-        ensure_schema(con)
     except duckdb.Error as exc:
         con.close()
         if isinstance(exc, (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException)) \

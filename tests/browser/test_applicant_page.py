@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.publishing import write_reports
-from scrapers import archive
+from pipelines.publishing.messages import write_reports
+from pipelines.ingest import archive
 from tests.scoring import mini_marts
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pipelines import publishing
-from pipelines.publishing import write_reports
-from scrapers import archive
+from pipelines.publishing import messages as publishing
+from pipelines.publishing.messages import write_reports
+from pipelines.ingest import archive
 from tests.browser.test_applicant_page import _driver
 from tests.scoring import mini_marts
 

@@ -1,6 +1,6 @@
 """The Great Expectations suites pass on good rows and fail, naming the expectation, on bad ones."""
 from expectations.suites import validate
-from scrapers import archive
+from pipelines.ingest import archive
 
 
 def test_listings_suite_catches_a_malformed_program_number(tmp_path):

@@ -1,7 +1,7 @@
 """A broken program site never reaches an inbox: challenge pages and suddenly empty copies never replace
 last good copies, and a slow decline of the listings is caught by the rolling baseline."""
-from pipelines.assets.ingest_steps import looks_blocked
-from pipelines.checks import volume_ok
+from pipelines.ingest.steps import looks_blocked
+from pipelines.ingest.health import volume_ok
 from sample_web.server import CHALLENGE
 from tests.pipelines.helpers import query, run_job
 

@@ -7,10 +7,10 @@ import json
 import pytest
 import yaml
 
-from pipelines import applicants as store
-from pipelines import scoring
-from pipelines.publishing import OutboxMailer, deliver
-from scrapers import archive
+from pipelines.applicants import intake as store
+from pipelines.scoring import score as scoring
+from pipelines.publishing.messages import OutboxMailer, deliver
+from pipelines.ingest import archive
 from tests.scoring import mini_marts
 from tests.scoring.helpers import profile, seeded_warehouse
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from pipelines.resources import WarehouseResource
-from scrapers import archive
+from pipelines.ingest import archive
 from tests.scoring.helpers import profile
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,9 +4,11 @@ import json
 import pytest
 import yaml
 
-from pipelines import applicants as store
-from pipelines.publishing import OutboxMailer, deliver, write_reports
-from scrapers import archive
+from pipelines.applicants import intake as store
+
+from pipelines.operations.erase import erase
+from pipelines.publishing.messages import OutboxMailer, deliver, write_reports
+from pipelines.ingest import archive
 from tests.scoring.helpers import profile, seeded_warehouse
 
 FROM, OPT_OUT = "SmartPick <lists@smartpick.invalid>", "unsubscribe@smartpick.invalid"
@@ -28,7 +30,7 @@ def test_an_id_inside_another_word_erases_nobody_else(tmp_path):
     store.intake(con, store.intake_files(intake))
     before = con.execute("select count(*) from app.applicant_quarantine where applicant_id <> 'mail'").fetchone()[0]
     assert before == 3
-    store.erase(con, "mail", tmp_path / "outputs")
+    erase(con, "mail", tmp_path / "outputs")
     assert con.execute("select count(*) from app.applicant_quarantine where applicant_id <> 'mail'").fetchone()[0] == before
     assert con.execute("select count(*) from app.applicant_quarantine where applicant_id = 'mail'").fetchone()[0] == 0
 
@@ -39,7 +41,7 @@ def test_a_short_name_erases_no_one_elses_messages(tmp_path):
     write_reports(con, outputs, ["t-000", "t-001", "t-002"])
     deliver(con, OutboxMailer(outputs / "outbox"), FROM, OPT_OUT)
     tables_before, files_before = everything(con, outputs)
-    store.erase(con, "t-001", outputs)
+    erase(con, "t-001", outputs)
     tables_after, files_after = everything(con, outputs)
     assert sorted(f for f in files_before if "t-001" not in f) == files_after  # only t-001's files went
     for t in tables_before:
@@ -57,12 +59,12 @@ def test_an_id_that_walks_the_file_system_is_refused(tmp_path):
     store.intake(con, [intake / "evil.json"])  # quarantined: the id breaks the pattern
     assert con.execute("select count(*) from app.applicant_quarantine").fetchone()[0] == 1
     # a profile quarantined for its malformed ID can be erased: from the quarantine, matched exactly, no file touched
-    counts = store.erase(con, "../../victim", tmp_path / "outputs" / "x")
+    counts = erase(con, "../../victim", tmp_path / "outputs" / "x")
     assert counts["app.applicant_quarantine"] == 1 and counts["files"] == 0
     assert con.execute("select count(*) from app.applicant_quarantine").fetchone()[0] == 0
     assert (victim / "keep.txt").read_text() == "not yours"
     with pytest.raises(ValueError, match="not an applicant ID"):  # a malformed ID nobody carries is refused
-        store.erase(con, "../../victim", tmp_path / "outputs" / "x")
+        erase(con, "../../victim", tmp_path / "outputs" / "x")
 
 
 def test_erase_works_on_a_fresh_warehouse(tmp_path):
@@ -73,7 +75,7 @@ def test_erase_works_on_a_fresh_warehouse(tmp_path):
     (intake / "p.yaml").write_text(yaml.safe_dump({**profile(4), "visa_need": "j9"}))
     (intake / "q.yaml").write_text(yaml.safe_dump({**profile(5), "visa_need": "j9"}))
     store.intake(con, store.intake_files(intake))
-    counts = store.erase(con, "t-004", tmp_path / "outputs")
+    counts = erase(con, "t-004", tmp_path / "outputs")
     assert counts["app.applicant_quarantine"] == 1
     assert [r[0] for r in con.execute("select applicant_id from app.applicant_quarantine").fetchall()] == ["t-005"]
 
@@ -105,7 +107,7 @@ def test_a_new_person_given_an_erased_persons_id_gets_their_email(tmp_path):
     con, db, intake = seeded_warehouse(tmp_path, n=2)
     outbox = tmp_path / "outbox"
     assert deliver(con, OutboxMailer(outbox), FROM, OPT_OUT).sent == 2
-    store.erase(con, "t-000", tmp_path / "outputs", outbox=outbox)
+    erase(con, "t-000", tmp_path / "outputs", outbox=outbox)
     for f in intake.glob("t0.yaml"):
         f.unlink()
     (intake / "new.yaml").write_text(yaml.safe_dump(profile(0, name="Someone New (SAMPLE)", email="new.person@example.org")))
@@ -140,7 +142,7 @@ def test_erase_rewrites_the_backups_so_a_restore_brings_nobody_back(tmp_path):
     other = archive.backups_dir(db) / "unrelated-note.txt"
     other.write_text("not a warehouse")
     con = archive.connect(db)
-    counts = store.erase(con, "t-001", tmp_path / "outputs")
+    counts = erase(con, "t-001", tmp_path / "outputs")
     con.close()
     assert counts["backups_rewritten"] == 2
     for backup in made:

@@ -4,9 +4,11 @@ import json
 
 import yaml
 
-from pipelines import applicants as store
-from pipelines.publishing import SmtpMailer, deliver
-from scrapers import archive
+from pipelines.applicants import intake as store
+
+from pipelines.operations.erase import erase
+from pipelines.publishing.messages import SmtpMailer, deliver
+from pipelines.ingest import archive
 from tests.conftest import SmtpSink
 from tests.scoring.helpers import profile, seeded_warehouse
 
@@ -23,7 +25,7 @@ def test_a_reused_id_with_another_email_is_quarantined_not_merged(tmp_path):
     (reasons,) = con.execute("select reasons from app.applicant_quarantine where applicant_id = 't-000'").fetchone()
     assert "another email address" in json.loads(reasons)[0]
     # erasing the stored person leaves the other person's held profile alone
-    store.erase(con, "t-000", tmp_path / "outputs")
+    erase(con, "t-000", tmp_path / "outputs")
     assert con.execute("select count(*) from app.applicant_quarantine where applicant_id = 't-000'").fetchone()[0] == 1
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from pipelines import escaping, wording
+from pipelines.publishing import escaping, wording
 from scrapers import acgme, urls
 
 

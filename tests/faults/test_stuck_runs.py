@@ -98,7 +98,7 @@ def _is_dbt(pid):
 
 
 def test_sigint_during_dbt_ends_dbt_as_well(tmp_path):
-    from pipelines.stopping import descendants
+    from pipelines.operations.stopping import descendants
 
     run, env = _start(tmp_path)
     deadline = time.monotonic() + 180
@@ -155,7 +155,7 @@ def test_the_intake_sensor_frees_a_killed_applicant_refresh_run_launched_by_the_
     from dagster._core.events import EngineEventData
 
     from pipelines.resources import ApplicantsResource
-    from pipelines.sensors import applicant_intake_sensor
+    from pipelines.operations.defs import applicant_intake_sensor
 
     instance = _instance(tmp_path)
     dead = _held_run(instance, "applicant_refresh", {"smartpick/trigger": "intake"})

@@ -1,13 +1,12 @@
 """CLI defects a newcomer met: each test failed before its fix."""
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from pipelines import cli
+from pipelines.cli import commands as cli
 from tests.scoring.helpers import seeded_warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +47,7 @@ def test_make_dev_takes_a_port():
 
 
 def test_the_run_summary_says_written_to_the_outbox_when_no_smtp_host(tmp_path):
-    from pipelines.status import table_counts
+    from pipelines.operations.status import table_counts
 
     con, db, _ = seeded_warehouse(tmp_path, n=1)
     labels = [label for label, _ in table_counts(con, outbox=True)]
@@ -59,7 +58,7 @@ def test_the_run_summary_says_written_to_the_outbox_when_no_smtp_host(tmp_path):
 def test_the_backup_step_reports_the_copies_there_are(tmp_path):
     import dagster as dg
 
-    from pipelines.assets.publishing import warehouse_backup
+    from pipelines.operations.defs import warehouse_backup
     from pipelines.resources import WarehouseResource
 
     con, db, _ = seeded_warehouse(tmp_path, n=1)
@@ -72,7 +71,7 @@ def test_the_backup_step_reports_the_copies_there_are(tmp_path):
 
 def test_every_column_of_the_view_analysts_query_has_a_comment(tmp_path):
     con, db, _ = seeded_warehouse(tmp_path, n=1)
-    from pipelines import scoring
+    from pipelines.scoring import score as scoring
 
     scoring.ensure_schema(con)
     cols = con.execute("select column_name, comment from duckdb_columns() where schema_name = 'app' "

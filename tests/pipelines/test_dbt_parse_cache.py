@@ -1,5 +1,5 @@
 """dbt's partial-parse state per warehouse: brought into each run's target folder, saved back whole."""
-from pipelines.assets.warehouse import parse_cache, parse_cache_path
+from pipelines.warehouse.dbt import parse_cache, parse_cache_path
 
 
 def test_saved_state_goes_in_and_the_new_state_comes_back(tmp_path):

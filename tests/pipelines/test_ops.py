@@ -1,6 +1,5 @@
 """Operations: schedule, sensors, ops alerts, single-writer safety, partitioned crawl, definitions validate."""
 import datetime as dt
-import json
 import os
 import subprocess
 import sys
@@ -11,8 +10,8 @@ import pytest
 import yaml
 
 from pipelines.resources import OpsResource
-from pipelines.schedules import nightly_schedule
-from pipelines.sensors import applicant_intake_sensor, ops_alert_on_failure
+from pipelines.operations.defs import nightly_schedule
+from pipelines.operations.defs import applicant_intake_sensor, ops_alert_on_failure
 from sample_web.generate import SampleWeb
 from tests.pipelines.helpers import definitions, materialized, query, run_job
 

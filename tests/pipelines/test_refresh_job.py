@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from pipelines.assets.warehouse import DBT_PROJECT, parse_cache_path
+from pipelines.warehouse.dbt import DBT_PROJECT, parse_cache_path
 from sample_web.generate import FACT_FIELDS, SampleWeb
 from tests.pipelines.helpers import definitions, materialized, new_instance, query, run_job
 

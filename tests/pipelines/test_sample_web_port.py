@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipelines.cli import own_sample_web
+from pipelines.cli.commands import own_sample_web
 from sample_web.generate import SampleWeb
 from sample_web.server import SampleWebServer
 

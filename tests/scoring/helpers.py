@@ -1,10 +1,10 @@
 """A small warehouse with applicants and ranked lists, without running the whole pipeline."""
 import yaml
 
-from pipelines import applicants as store
-from pipelines import scoring
-from pipelines.publishing import ensure_ledger
-from scrapers import archive
+from pipelines.applicants import intake as store
+from pipelines.scoring import score as scoring
+from pipelines.publishing.messages import ensure_ledger
+from pipelines.ingest import archive
 
 
 def profile(i: int, **over) -> dict:

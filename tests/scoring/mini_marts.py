@@ -5,9 +5,9 @@ evidence sentence, a page and a date, and confidence "stated" unless `<fact>_con
 """
 import yaml
 
-from pipelines import applicants as store
-from pipelines import scoring
-from scrapers import archive
+from pipelines.applicants import intake as store
+from pipelines.scoring import score as scoring
+from pipelines.ingest import archive
 from scrapers.facts import CATALOGUE
 
 SPECIALTY = {"specialty_code": "140", "specialty_name": "Internal Medicine", "img_match_rate": 0.5, "img_matched": 500,
@@ -22,7 +22,7 @@ def build(con, programs: list[dict], specialties: list[dict] | None = None) -> N
     con.execute("create schema if not exists marts")
     specs = specialties or [SPECIALTY]
     cols = list(SPECIALTY)
-    con.execute(f"create or replace table marts.dim_specialties as select * from (values "
+    con.execute("create or replace table marts.dim_specialties as select * from (values "
                 + ", ".join("(" + ", ".join("?" for _ in cols) + ")" for _ in specs) + f") t({', '.join(cols)})",
                 [s.get(c) for s in specs for c in cols])
     fact_cols = [(s.name, s.kind) for s in CATALOGUE]

@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from pipelines.scoring import CHANCE_MACROS, ScoringParams
+from pipelines.scoring.score import CHANCE_MACROS, ScoringParams
 
 SEED = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "nrmp_charting_outcomes_2026_non_us_img.csv"
 

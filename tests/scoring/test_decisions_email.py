@@ -2,9 +2,9 @@
 change that matters arrives once, in plain words with the sentences before and after."""
 import datetime as dt
 
-from pipelines import scoring
-from pipelines.publishing import SmtpMailer, deliver
-from scrapers import archive
+from pipelines.scoring import score as scoring
+from pipelines.publishing.messages import SmtpMailer, deliver
+from pipelines.ingest import archive
 from tests.scoring.mini_marts import applicant, build
 
 FROM, OPT_OUT = "SmartPick <lists@smartpick.invalid>", "unsubscribe@smartpick.invalid"
@@ -74,7 +74,7 @@ def test_a_new_order_alone_sends_nothing_and_a_fact_change_sends_one_email(tmp_p
 
 
 def test_a_long_ask_first_list_is_cut_in_the_email_and_whole_in_the_attachment_and_report(tmp_path, smtp_sink):
-    from pipelines.publishing import write_reports
+    from pipelines.publishing.messages import write_reports
 
     con = archive.connect(tmp_path / "w.duckdb")
     silent = {k: v for k, v in BASE.items() if k != "accepts_imgs"}  # no page says whether IMGs are taken

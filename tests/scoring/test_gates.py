@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from pipelines.scoring import ScoringParams
+from pipelines.scoring.score import ScoringParams
 from tests.scoring.mini_marts import scored
 
 KNOWN = {"sponsors_j1": True, "sponsors_h1b": True, "accepts_imgs": True, "step2ck_min": 220, "max_attempts": 2,

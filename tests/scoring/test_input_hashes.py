@@ -2,8 +2,8 @@
 applicants it can touch (their profile, the programs of their target specialties, the model)."""
 import dataclasses
 
-from pipelines import scoring
-from scrapers import archive
+from pipelines.scoring import score as scoring
+from pipelines.ingest import archive
 from tests.scoring import mini_marts
 
 FAMILY = dict(mini_marts.SPECIALTY, specialty_code="120", specialty_name="Family Medicine")

@@ -2,7 +2,9 @@
 of YAML and validation a night otherwise. Counts stay what they were; erasure and order still hold."""
 import yaml
 
-from pipelines import applicants as store
+from pipelines.applicants import intake as store
+
+from pipelines.operations.erase import erase
 from tests.scoring.helpers import profile, seeded_warehouse
 
 
@@ -33,7 +35,7 @@ def test_a_changed_earlier_file_does_not_win_over_a_later_one(tmp_path):
 
 def test_after_an_erasure_the_folder_is_read_again_and_the_erased_profile_stays_out(tmp_path):
     con, _, intake = seeded_warehouse(tmp_path, n=2)
-    store.erase(con, "t-000", tmp_path / "outputs")  # its file stays in the folder
+    erase(con, "t-000", tmp_path / "outputs")  # its file stays in the folder
     counts = store.intake(con, store.intake_files(intake))
     assert counts["files_read"] == 2 and counts["skipped_erased"] == 1 and counts["unchanged"] == 1
     assert [r[0] for r in con.execute("select applicant_id from app.applicants").fetchall()] == ["t-001"]

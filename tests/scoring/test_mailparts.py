@@ -2,12 +2,12 @@
 browser; anything that cannot be made so falls back to quoted-printable, whole."""
 import lxml.html
 
-from pipelines.mailparts import LIMIT, seven_bit_html
-from pipelines.publishing import SmtpMailer, deliver, write_reports
-from scrapers import archive
+from pipelines.publishing.mailparts import LIMIT, seven_bit_html
+from pipelines.publishing.messages import SmtpMailer, deliver, write_reports
+from pipelines.ingest import archive
 from tests.scoring.mini_marts import applicant, build
 from tests.scoring.test_decisions_email import BASE, FROM, OPT_OUT, PARAMS
-from pipelines import scoring
+from pipelines.scoring import score as scoring
 
 
 def seen(html: str) -> list:
@@ -102,7 +102,7 @@ def test_the_faster_flattening_gives_the_bytes_the_email_package_gives(tmp_path,
     import email.policy
     from email.message import EmailMessage
 
-    from pipelines.publishing import flatten
+    from pipelines.publishing.messages import flatten
 
     raw, _, _ = _sent(tmp_path, smtp_sink, "Bright Ridge Medical Center (SAMPLE) – Zürich")
     received = email.message_from_bytes(raw, policy=email.policy.SMTP)  # 7bit, quoted-printable and base64 parts

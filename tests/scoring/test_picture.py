@@ -2,7 +2,7 @@
 import struct
 import zlib
 
-from pipelines.picture import GREEN, HEIGHT, RED, WIDTH, _x, step2ck_picture
+from pipelines.publishing.picture import GREEN, HEIGHT, RED, WIDTH, _x, step2ck_picture
 
 MATCHED, NOT_MATCHED = (236.0, 245.0, 253.0), (222.0, 231.0, 240.0)
 

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import yaml
 
-from pipelines import applicants as store
-from pipelines import publishing
-from pipelines.publishing import OutboxMailer, SmtpMailer, build_message, deliver, list_context
+from pipelines.applicants import intake as store
+
+from pipelines.operations.erase import erase
+from pipelines.publishing import messages as publishing
+from pipelines.publishing.messages import OutboxMailer, SmtpMailer, deliver
 from tests.conftest import SmtpSink
 from tests.scoring.helpers import profile, seeded_warehouse
 
@@ -86,8 +88,8 @@ def test_failed_sends_are_retried_next_run(tmp_path):
 
 CRASHER = """
 import sys
-from pipelines.publishing import SmtpMailer, deliver
-from scrapers import archive
+from pipelines.publishing.messages import SmtpMailer, deliver
+from pipelines.ingest import archive
 con = archive.connect(sys.argv[1])
 print("started", flush=True)
 deliver(con, SmtpMailer("127.0.0.1", int(sys.argv[2])), "SmartPick <l@smartpick.invalid>", "u@smartpick.invalid")
@@ -108,7 +110,7 @@ def test_run_killed_mid_batch_then_rerun_sends_no_duplicate(tmp_path):
         proc.wait()
         before = len(slow.messages)
         assert 3 <= before < 8
-        from scrapers import archive
+        from pipelines.ingest import archive
         con = archive.connect(db)
         report = deliver(con, SmtpMailer("127.0.0.1", slow.port), FROM, OPT_OUT)
         rcpts = [r[0] for _, r, _ in slow.messages]
@@ -149,7 +151,7 @@ def _holders(con, needles):
 def test_erase_leaves_no_trace(tmp_path):
     con, db, intake = seeded_warehouse(tmp_path, n=2)
     outputs = tmp_path / "outputs"
-    from pipelines.publishing import write_reports
+    from pipelines.publishing.messages import write_reports
     write_reports(con, outputs, ["t-000", "t-001"])
     deliver(con, OutboxMailer(outputs / "outbox"), FROM, OPT_OUT)
     # the same person also sent a broken profile once
@@ -157,7 +159,7 @@ def test_erase_leaves_no_trace(tmp_path):
     store.intake(con, store.intake_files(intake))
     needles = ["Test Person 0 (SAMPLE)", "person0@example.org"]
     assert _holders(con, needles)
-    store.erase(con, "t-000", outputs)
+    erase(con, "t-000", outputs)
     assert _holders(con, needles) == []
     for f in outputs.rglob("*"):
         if f.is_file():
@@ -180,7 +182,7 @@ def test_erase_cli_unknown_id_is_a_clear_error(tmp_path):
 
 def test_an_erased_address_is_never_emailed_again(tmp_path, smtp_sink):
     con, db, intake = seeded_warehouse(tmp_path, n=2)
-    store.erase(con, "t-000", tmp_path / "outputs")
+    erase(con, "t-000", tmp_path / "outputs")
     # the same person is re-created by mistake under another ID, with the same address in other case
     con.execute("insert into app.applicants select * replace ('t-777' as applicant_id, 'PERSON0@example.org' as email) "
                 "from app.applicants where applicant_id = 't-001'")

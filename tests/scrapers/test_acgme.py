@@ -1,8 +1,8 @@
 """The ACGME scraper against the sample web, which mirrors the real site's form, gate and reports."""
 import pytest
 
-from pipelines.assets import ingest_steps
-from scrapers import archive
+from pipelines.ingest import steps as ingest_steps
+from pipelines.ingest import archive
 from scrapers.acgme import AcgmeBlocked, AcgmeScraper, LayoutChanged, parse_program_detail, parse_results
 from scrapers.fetch import FetchConfig, Fetcher
 

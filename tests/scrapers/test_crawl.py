@@ -1,8 +1,8 @@
 """The program-site crawler: relevant pages only, same site, depth and page caps, robots obeyed."""
 import contextlib
 
-from pipelines.assets import ingest_steps
-from scrapers import archive
+from pipelines.ingest import steps as ingest_steps
+from pipelines.ingest import archive
 from scrapers.crawl import crawl_sites, relevant_links
 from scrapers.fetch import FetchConfig, Fetcher
 

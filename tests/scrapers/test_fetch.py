@@ -1,9 +1,9 @@
 """The fetch policy against real servers on 127.0.0.1: each fault behaves as specified, nothing stored is lost."""
 import time
 
-import pytest
 
-from scrapers import archive
+from pipelines.ingest import archive
+from scrapers.schedule import fetch_many
 from scrapers.fetch import FetchConfig, Fetcher
 
 PAGE = b"<html><body><p>Hello</p></body></html>"
@@ -125,7 +125,7 @@ def test_private_addresses_and_other_schemes_are_refused(loopback):
 def test_user_agent_names_contact_and_hosts_are_paced(loopback):
     loopback.routes["/p"] = lambda h, n: loopback.reply(h, 200, PAGE)
     f = fetcher(min_interval_s=0.4)
-    f.fetch_many([{"url": loopback.url + "/p"} for _ in range(3)])
+    fetch_many(f, [{"url": loopback.url + "/p"} for _ in range(3)])
     times = [t for t, path, _ in loopback.log if path == "/p"]
     assert len(times) == 3
     gaps = [b - a for a, b in zip(times, times[1:])]

@@ -2,7 +2,7 @@
 within the night's budget; the reports confirm every program every night."""
 import datetime as dt
 
-from scrapers import archive
+from pipelines.ingest import archive
 from scrapers.rolling import budget_requests, plan_details
 from tests.scrapers.test_acgme import night
 

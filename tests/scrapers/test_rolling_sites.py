@@ -3,11 +3,11 @@ each at least every 1 / share nights; the crawl-health check judges tonight's si
 import contextlib
 import datetime as dt
 
-from pipelines.assets import ingest_steps
-from pipelines.checks import crawl_health_verdict
+from pipelines.ingest import steps as ingest_steps
+from pipelines.ingest.health import crawl_health_verdict
 from pipelines.resources import ScrapeResource
 from sample_web.generate import SampleWeb
-from scrapers import archive
+from pipelines.ingest import archive
 from scrapers.rolling import plan_sites
 from tests.scrapers.test_acgme import fetcher, night
 

@@ -1,43 +1,14 @@
-"""Scoring stage: stored applicant profiles, scores per applicant and program, versioned ranked lists.
+"""Scoring stage: scores per applicant and program, versioned ranked lists.
 
 Runs either for everyone (the nightly job) or for the applicants a sensor names in the run config.
 Metadata carries counts only: no names, emails or scores.
 """
 import dagster as dg
 
+from pipelines.applicants.defs import applicants
 from pipelines.progress import progress_bar
-
-from pipelines import applicants as applicant_store
-from pipelines import scoring
-from pipelines.resources import ApplicantsResource, WarehouseResource
-
-
-class ApplicantSelection(dg.Config):
-    """Everyone whose scoring inputs changed by default; the intake sensor sets everyone=False and
-    names new or changed profiles, which are scored whatever their hash says."""
-
-    everyone: bool = True
-    applicant_ids: list[str] = []
-
-
-def _ids(config: ApplicantSelection) -> list[str] | None:
-    return None if config.everyone else list(config.applicant_ids)
-
-
-@dg.asset(key=["app", "applicants"], group_name="scoring", owners=["team:applicant-success"], kinds={"python", "duckdb"},
-          pool="duckdb_writer",
-          description="Applicant profiles from the intake folder, validated against the documented schema; "
-                      "invalid ones are kept whole in app.applicant_quarantine with the reason for each bad field.")
-def applicants(context: dg.AssetExecutionContext, applicants_cfg: ApplicantsResource, warehouse: WarehouseResource):
-    with warehouse.connect() as con:
-        counts = applicant_store.intake(con, applicant_store.intake_files(applicants_cfg.intake_dir))
-        total = con.execute("select count(*) from app.applicants").fetchone()[0]
-        quarantined = con.execute("select count(*) from app.applicant_quarantine").fetchone()[0]
-    if counts["quarantined"]:
-        context.log.warning(f"{counts['quarantined']} profile(s) quarantined; see app.applicant_quarantine")
-    return dg.MaterializeResult(metadata={"dagster/row_count": total, "new": counts["valid"], "updated": counts["updated"],
-                                          "quarantined_this_run": counts["quarantined"], "files_read": counts["files_read"],
-                                          "quarantined_total": quarantined, "skipped_erased": counts["skipped_erased"]})
+from pipelines.resources import ApplicantSelection, WarehouseResource
+from pipelines.scoring import score as scoring
 
 
 @dg.asset(key=["app", "program_scores"], group_name="scoring", owners=["team:applicant-success"],
@@ -74,3 +45,7 @@ def ranked_lists(context: dg.AssetExecutionContext, config: ApplicantSelection, 
         scoring.mark_listed(con, due)
         rows = con.execute("select count(*) from app.ranked_lists").fetchone()[0]
     return dg.MaterializeResult(metadata={"new_list_versions": counts["new_list_versions"], "dagster/row_count": rows})
+
+
+def definitions() -> dg.Definitions:
+    return dg.Definitions(assets=[program_scores, ranked_lists])

@@ -28,9 +28,9 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from pipelines import applicant_page, escaping, picture, wording
-from pipelines.mailparts import seven_bit_html, seven_bit_text
-import warehouse
+from pipelines.publishing import escaping, picture, wording
+from pipelines.publishing import page as applicant_page
+from pipelines.publishing.mailparts import seven_bit_html, seven_bit_text
 from scrapers.facts import FIELDS
 
 
@@ -181,7 +181,7 @@ def _context(applicant_id: str, version: int, a, rows: list, specs: dict, opener
         spec.update({"recommended": None, "tiers": {"safety": [], "target": [], "reach": []}, "ask": [], "excluded": {},
                      "listed_count": 0, "excluded_count": 0})
     for (spec_name, pref, rank, status, tier, pid, pname, state, city, score, chance, low, high, items, gates, asks,
-         email, website, legacy, rec, spec_chance) in rows:
+         program_email, website, legacy, rec, spec_chance) in rows:
         spec = specs.setdefault(spec_name, {"name": spec_name, "preference": pref, "tiers": {"safety": [], "target": [], "reach": []},
                                             "ask": [], "excluded": {}, "listed_count": 0, "excluded_count": 0, "picture": None,
                                             "chance_pct": round(100 * spec_chance) if spec_chance is not None else None,
@@ -191,12 +191,12 @@ def _context(applicant_id: str, version: int, a, rows: list, specs: dict, opener
                  "city": city, "score": score, "chance_pct": None if chance is None else round(100 * chance),
                  "low_pct": None if low is None else round(100 * low), "high_pct": None if high is None else round(100 * high),
                  "website": escaping.http_url(website), "website_text": None if escaping.http_url(website) else (website or None),
-                 "program_email": email,
+                 "program_email": program_email,
                  "reasons": ([{"text": wording.reason(i), **_evidence(i)} for i in items] if items is not None
                              else [{"text": r, "sentence": "", "url": None, "checked": None} for r in (legacy or [])]),
                  "gates": [{"text": wording.exclusion(g), "code": g["code"], **_evidence(g)} for g in (gates or [])],
                  "questions": [wording.question(f) for f in (asks or [])], "asks_codes": list(asks or []),
-                 "mailto": wording.mailto(email, pname, list(asks or []), sample) if asks else None}
+                 "mailto": wording.mailto(program_email, pname, list(asks or []), sample) if asks else None}
         if status == "excluded":
             group = spec["excluded"].setdefault(entry["gates"][0]["code"] if entry["gates"] else "other",
                                                 {"title": wording.exclusion_group(entry["gates"][0]["code"]) if entry["gates"] else "other",
@@ -456,9 +456,21 @@ class SmtpMailer:
             self._smtp = None
 
 
+def mailer_for(smtp):
+    """The mailer an SmtpResource configures: the outbox folder when no host is set, else SMTP."""
+    if not smtp.host:
+        return OutboxMailer(Path(smtp.outbox_dir))
+    if smtp.security not in ("none", "starttls", "ssl"):
+        raise ValueError(f"SMTP security must be none, starttls or ssl, not {smtp.security!r}")
+    return SmtpMailer(smtp.host, smtp.port, smtp.security, smtp.user, smtp.password)
+
+
 # -- the ledger ---------------------------------------------------------------------------------
+LEDGER = (Path(__file__).parent / "ledger.sql").read_text()
+
+
 def ensure_ledger(con) -> None:
-    warehouse.ensure_ledger(con)
+    con.execute(LEDGER)
 
 
 @dataclass

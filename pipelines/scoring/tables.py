@@ -1,94 +1,8 @@
-"""Every table of the warehouse, declared here: raw (scrapers), app (applicants, scores, lists, ledger).
-
-`create ... if not exists` plus `alter ... add column if not exists` for columns added later, so an
-older warehouse file is brought up to date on open and its rows are kept.
-"""
+"""The scoring stage's tables: scores per pair (with the view analysts query), list versions, ranked lists,
+score inputs and openers. `create ... if not exists` plus added columns: an older warehouse keeps its rows."""
 from __future__ import annotations
 
-from scrapers.acgme import LISTING_COLUMNS
-
-RAW_DDL = """
-create schema if not exists raw;
-create table if not exists raw.fetch_log (
-    requested_url varchar, final_url varchar, status integer, headers json, fetched_at timestamptz,
-    content_hash varchar, error_kind varchar, error varchar, source varchar, program_id varchar, run_id varchar);
-create table if not exists raw.bodies (content_hash varchar primary key, body blob);
-create table if not exists raw.pages (
-    url varchar primary key, program_id varchar, source varchar, depth integer, final_url varchar,
-    status integer, content_hash varchar, etag varchar, last_modified varchar,
-    fetched_at timestamptz, checked_at timestamptz, last_error varchar);
--- consecutive crawls of its program that did not reach the page / whose fetch of it failed, and when it was retired
-alter table raw.pages add column if not exists missed_refreshes integer default 0;
-alter table raw.pages add column if not exists failed_refreshes integer default 0;
-alter table raw.pages add column if not exists retired_at timestamptz;
-alter table raw.pages add column if not exists retired_reason varchar;
--- the page's links that may lead to an IMG fact (scrapers/crawl.py page_links), as last fetched:
--- followed when the page answers 304, instead of parsing its stored body again
-alter table raw.pages add column if not exists links varchar[];
-create table if not exists raw.acgme_listings (
-    {listing_cols}, content_hash varchar, fetched_at timestamptz, seen_at timestamptz,
-    primary key (program_id));
-create table if not exists raw.acgme_report_rows (
-    program_id varchar, program_name varchar, address varchar, city varchar, state varchar, zip varchar,
-    sponsor_name varchar, phone varchar, director_name varchar, accreditation_status varchar,
-    effective_date varchar, specialty varchar, report_url varchar, fetched_at timestamptz,
-    primary key (program_id));
--- the hash of a row's fields, and when they last changed: a changed row has its detail page re-read at once
-alter table raw.acgme_report_rows add column if not exists row_hash varchar;
-alter table raw.acgme_report_rows add column if not exists changed_at timestamptz;
-create table if not exists raw.program_facts (
-    program_id varchar, url varchar, content_hash varchar, field varchar, value varchar,
-    evidence varchar, extracted_at timestamptz, primary key (url, content_hash, field));
-alter table raw.program_facts add column if not exists confidence varchar;
-create table if not exists raw.page_extractions (
-    url varchar, content_hash varchar, program_id varchar, fact_count integer,
-    residents_listed integer, residents_img integer, residents_unknown integer, extracted_at timestamptz,
-    primary key (url, content_hash));
-create table if not exists raw.program_residents (
-    program_id varchar, url varchar, content_hash varchar, position integer, medical_school varchar,
-    primary key (url, content_hash, position));
--- each program site's last crawl: the root it started from, whether any page was reached, and the pages
--- reached at its last crawls (newest first, at most 8): the rolling schedule and the crawl-volume check read it
-create table if not exists raw.site_crawls (
-    program_id varchar primary key, website varchar, crawled_at timestamptz, reached boolean, run_id varchar,
-    pages_history integer[]);
-create table if not exists raw.refresh_runs (
-    run_id varchar, started_at timestamptz, finished_at timestamptz, stage varchar, status varchar,
-    programs integer, pages integer, failures integer, note varchar);
-"""
-
-
-APP_DDL = """
-create schema if not exists app;
-create table if not exists app.applicants (
-    applicant_id varchar primary key, name varchar, email varchar, consent_to_email boolean,
-    target_specialties varchar[], step1_result varchar, step1_attempts integer, step2ck_score integer,
-    step2ck_attempts integer, step3_passed boolean, graduation_year integer, ecfmg_status varchar,
-    ecfmg_expected_date date, visa_need varchar, usce_months integer, usce_kind varchar,
-    preferred_states varchar[], preferred_regions varchar[], program_type_preference varchar,
-    research_count integer, publication_count integer, applications_planned integer,
-    is_sample boolean, profile_hash varchar, source_file varchar, received_at timestamptz, updated_at timestamptz);
-alter table app.applicants add column if not exists step3_expected_date date;
-create table if not exists app.applicant_quarantine (
-    quarantine_id varchar primary key, applicant_id varchar, source_file varchar, received_at timestamptz,
-    raw_profile varchar, reasons json);
-alter table app.applicant_quarantine add column if not exists email_hash varchar;
-create table if not exists app.erased_applicants (email_hash varchar primary key, erased_at timestamptz);
--- each intake file as last read (its bytes' hash, no profile data) and what its profiles came to: a
--- night whose files are all as they were reads none of them again
-create table if not exists app.intake_files (
-    path varchar primary key, content_hash varchar, profiles integer, quarantined integer,
-    skipped_erased integer, read_at timestamptz);
-"""
-
-
-LEDGER_DDL = """
-create table if not exists app.delivery_ledger (
-    delivery_id varchar primary key, applicant_id varchar, email_hash varchar, list_version integer,
-    status varchar, attempts integer, message_id varchar, created_at timestamptz, updated_at timestamptz,
-    last_error varchar);
-"""
-
+from pipelines.applicants.intake import ensure_schema as ensure_app
 
 # one reason, exclusion or piece of evidence: a code, two parameters, the sentence, page and date behind it
 ITEM = "struct(code varchar, a varchar, b varchar, sentence varchar, url varchar, checked varchar)"
@@ -138,7 +52,7 @@ PROGRAM_SCORES_DOCS = {
     "asks": "Facts the pages leave unstated that could exclude the applicant: the questions to ask the program.",
 }
 
-SCORING_DDL = f"""
+SCORING_DDL = """
 create table if not exists app.list_versions (
     applicant_id varchar, list_version integer, list_hash varchar, created_at timestamptz, entries integer,
     primary key (applicant_id, list_version));
@@ -157,21 +71,6 @@ create table if not exists app.applicant_openers (
 RANKED_LIST_COLUMNS = {"status": "varchar", "items": f"{ITEM}[]", "gates": f"{ITEM}[]", "asks": "varchar[]",
                        "chance_low": "double", "chance_high": "double", "program_email": "varchar",
                        "website": "varchar", "city": "varchar"}
-
-
-
-
-def ensure_raw(con) -> None:
-    cols = ", ".join(f"{c} {'integer' if c.endswith('positions') else 'varchar'}" for c in LISTING_COLUMNS)
-    con.execute(RAW_DDL.format(listing_cols=cols))
-
-
-def ensure_app(con) -> None:
-    con.execute(APP_DDL)
-
-
-def ensure_ledger(con) -> None:
-    con.execute(LEDGER_DDL)
 
 
 def _decoded(mask: str, codes: tuple[str, ...]) -> str:

@@ -1,19 +1,18 @@
-"""Warehouse stage: the dbt project, every seed, model and snapshot an asset downstream of raw/*."""
+"""The dbt project as Dagster runs it: the manifest, the translator, a profile per warehouse file, the parse
+cache, and table metadata for each model (the asset itself is in defs.py)."""
 
 import importlib.metadata
 import json
 import shutil
 import subprocess
 import sys
-import tempfile
 from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
 
-import warehouse as store
 import yaml
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject
 from packaging import version
 
 from pipelines.resources import PROJECT_DIR, WarehouseResource
@@ -47,25 +46,6 @@ class SmartPickTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props):
         return ["team:analytics"]
-
-
-@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=SmartPickTranslator(),
-            pool="duckdb_writer")
-def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    # this run's warehouse resource decides the file: dbt gets a profile written for this run
-    # (no process-wide environment variable is changed, so parallel definitions do not collide)
-    with tempfile.TemporaryDirectory(prefix="smartpick-dbt-") as folder, warehouse.lock():
-        run_dbt = dbt_for_warehouse(dbt, warehouse.path, Path(folder))
-        target = Path(folder) / "target"  # artefacts of one run: nothing piles up under dbt_project/target
-        with parse_cache(warehouse.path, target):
-            events = list(run_dbt.cli(["build", *reference_vars(warehouse)], context=context, target_path=target).stream())
-        store.mark_verified(warehouse.path)  # dbt finished and closed the file: as SmartPick left it
-    # dbt has released the file: row counts and column schemas (with their descriptions) are read now,
-    # in one connection, rather than by a second connection racing dbt for the writer lock
-    keys = context.assets_def.keys_by_output_name
-    with warehouse.connect() as con:
-        for event in events:
-            yield with_table_metadata(con, event, keys)
 
 
 def with_table_metadata(con, event, keys_by_output_name: dict):

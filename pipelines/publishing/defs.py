@@ -3,10 +3,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines import publishing
+from pipelines.publishing import messages as publishing
 from pipelines.progress import progress_bar
-from pipelines.assets.scoring import ApplicantSelection, _ids, ranked_lists
-from pipelines.resources import ApplicantsResource, SmtpResource, WarehouseResource
+from pipelines.resources import ApplicantSelection, ApplicantsResource, SmtpResource, WarehouseResource
+from pipelines.scoring.defs import ranked_lists
 
 
 @dg.asset(key=["outputs", "applicant_reports"], group_name="publishing", owners=["team:applicant-success"],
@@ -15,7 +15,7 @@ from pipelines.resources import ApplicantsResource, SmtpResource, WarehouseResou
 def applicant_reports(context: dg.AssetExecutionContext, config: ApplicantSelection, warehouse: WarehouseResource,
                       applicants_cfg: ApplicantsResource):
     with warehouse.connect() as con:
-        ids = _ids(config)
+        ids = config.ids()
         if ids is None:
             ids = [r[0] for r in con.execute("select distinct applicant_id from app.list_versions").fetchall()]
         n = publishing.write_reports(con, Path(applicants_cfg.outputs_dir), ids)
@@ -30,7 +30,7 @@ def applicant_reports(context: dg.AssetExecutionContext, config: ApplicantSelect
 def email_deliveries(context: dg.AssetExecutionContext, config: ApplicantSelection, warehouse: WarehouseResource,
                      smtp: SmtpResource, applicants_cfg: ApplicantsResource):
     with warehouse.connect() as con, progress_bar("emails") as bar:
-        report = publishing.deliver(con, smtp.mailer(), smtp.from_addr, smtp.opt_out_address, _ids(config), bar,
+        report = publishing.deliver(con, publishing.mailer_for(smtp), smtp.from_addr, smtp.opt_out_address, config.ids(), bar,
                                     reports=Path(applicants_cfg.outputs_dir) / "reports")
     if report.failed:
         context.log.warning(f"{report.failed} send(s) failed; they are retried on the next run")
@@ -42,19 +42,5 @@ def email_deliveries(context: dg.AssetExecutionContext, config: ApplicantSelecti
                                           "skipped_erased": report.skipped_erased})
 
 
-@dg.asset(key=["outputs", "warehouse_backup"], group_name="operations", owners=["team:data-ops"], kinds={"duckdb"},
-          deps=[email_deliveries], pool="duckdb_writer",
-          description="After a successful nightly run, a copy of the warehouse file in data/backups/ (the newest "
-                      "`backups_kept` copies are kept): the file to restore if the warehouse is ever damaged.")
-def warehouse_backup(warehouse: WarehouseResource):
-    import warehouse as store
-
-    with warehouse.lock():
-        con = store.connect(warehouse.path, check=True)
-        con.execute("checkpoint")  # the write-ahead log folded into the file before it is copied
-        con.close()
-        path = store.backup(warehouse.path, warehouse.backups_kept)
-    kept = len(list(store.backups_dir(warehouse.path).glob(f"{Path(warehouse.path).stem}-*.duckdb")))
-    # the copies there are, not the configured most: two nights in, two copies of "keep 3"
-    return dg.MaterializeResult(metadata={"backup": str(path) if path else "none", "copies_kept": kept,
-                                          "copies_kept_at_most": warehouse.backups_kept})
+def definitions() -> dg.Definitions:
+    return dg.Definitions(assets=[applicant_reports, email_deliveries])

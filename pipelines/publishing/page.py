@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 from markupsafe import Markup
 
-from pipelines.escaping import http_url, script_json
-from pipelines.mailparts import seven_bit_html
+from pipelines.publishing.escaping import http_url, script_json
+from pipelines.publishing.mailparts import seven_bit_html
 from scrapers.facts import CATALOGUE
 
 # The page's one script, kept out of the template so its hash is fixed: the page's Content-Security-Policy

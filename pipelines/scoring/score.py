@@ -11,7 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from scrapers.facts import FIELDS
-from warehouse import ITEM, ensure_scoring, transaction
+from pipelines.scoring.tables import ensure_scoring
+from warehouse import transaction
 
 @dataclass(frozen=True)
 class ScoringParams:

@@ -43,7 +43,7 @@ class _Commands(click.Group):
     """A damaged or busy warehouse is one clear line, not a traceback."""
 
     def invoke(self, ctx):
-        from scrapers.archive import WarehouseBusy, WarehouseUnreadable
+        from pipelines.ingest.archive import WarehouseBusy, WarehouseUnreadable
 
         try:
             return super().invoke(ctx)
@@ -172,8 +172,8 @@ def applicants_list(show_contact):
     from tabulate import tabulate
 
     with _warehouse().connect() as con:
-        from pipelines.publishing import ensure_ledger
-        from pipelines.scoring import ensure_schema
+        from pipelines.publishing.messages import ensure_ledger
+        from pipelines.scoring.score import ensure_schema
 
         ensure_schema(con)
         ensure_ledger(con)
@@ -194,7 +194,7 @@ def applicants_list(show_contact):
 def applicants_quarantine():
     """Profiles held back as invalid: where they came from, when, and every reason."""
     with _warehouse().connect() as con:
-        from pipelines.applicants import ensure_schema
+        from pipelines.applicants.intake import ensure_schema
 
         ensure_schema(con)
         rows = con.execute("select quarantine_id, coalesce(applicant_id, '(no id)'), source_file, "
@@ -211,7 +211,7 @@ def applicants_quarantine():
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True))
 def applicants_add(files):
     """Store profiles from YAML, JSON or CSV files (or folders of them); invalid ones go to quarantine."""
-    from pipelines import applicants as store
+    from pipelines.applicants import intake as store
 
     paths = []
     for f in map(Path, files):
@@ -232,12 +232,12 @@ def applicants_add(files):
 @applicants.command("erase", epilog="Example: smartpick applicants erase sample-001")
 @click.argument("applicant_id")
 def applicants_erase(applicant_id):
-    """Remove an applicant from every table, report and outbox file."""
-    from pipelines import applicants as store
+    """Remove an applicant from every table, report, outbox file and backup."""
+    from pipelines.operations.erase import erase
 
     try:
         with _warehouse().connect() as con:
-            counts = store.erase(con, applicant_id, _outputs_dir(), outbox=_outbox_dir())
+            counts = erase(con, applicant_id, _outputs_dir(), outbox=_outbox_dir())
     except (KeyError, ValueError) as exc:
         raise click.ClickException(str(exc.args[0]))
     rows = sum(v for k, v in counts.items() if k.startswith("app."))
@@ -266,7 +266,7 @@ def rank(applicant_id, version):
                        round(100 * chance)::integer, asks, gates
                 from app.ranked_lists where applicant_id = ? and list_version = ?
                 order by preference, list_rank""", [applicant_id, version]).fetchall()
-            from pipelines import wording
+            from pipelines.publishing import wording
 
             rows = [(*r[:6], f"{r[6]}%", "; ".join([wording.label(f) + "?" for f in (r[7] or [])]
                                                  + [wording.exclusion(g) for g in (r[8] or [])])) for r in rows]
@@ -312,7 +312,7 @@ def status():
     """Summarise the last refresh: when, counts, failures, checks."""
     import dagster as dg
 
-    from pipelines.status import last_refresh_summary
+    from pipelines.operations.status import last_refresh_summary
 
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / "dagster_home"))
     click.echo(last_refresh_summary(dg.DagsterInstance.get(), _warehouse()))
@@ -326,19 +326,18 @@ def run_main_job(verbose: bool = False) -> bool:
     import dagster as dg
     from dagster._core.utils import make_new_run_id
 
-    from pipelines import progress, stopping
+    from pipelines import progress, runs
     from pipelines.definitions import build_definitions
-    from pipelines.status import print_summary
+    from pipelines.operations import stopping
+    from pipelines.operations.status import print_summary
 
     defs = build_definitions()
     job = defs.resolve_job_def("nightly_refresh")
     instance = dg.DagsterInstance.get()
-    from pipelines.stopping import free_dead_runs
-
-    for stale in free_dead_runs(instance):
+    for stale in runs.free_dead_runs(instance):
         click.echo(f"Freed the writer slot held by run {stale[:8]}, whose process no longer exists")
     run_id = make_new_run_id()
-    tags = {stopping.PID_TAG: str(os.getpid()), stopping.HOST_TAG: socket.gethostname()}
+    tags = {runs.PID_TAG: str(os.getpid()), runs.HOST_TAG: socket.gethostname()}
     logs = _outputs_dir() / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"run-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
@@ -348,7 +347,7 @@ def run_main_job(verbose: bool = False) -> bool:
     terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, encoding="utf-8", errors="replace")
     click.echo(f"Run {run_id[:8]} of nightly_refresh; full logs: {log_path}")
     # on the worker thread of run_until_stopped: the main thread stays free for SIGTERM / SIGINT
-    # (see pipelines/stopping.py); a SIGKILLed run's slot is freed by the next run (stopping.free_dead_runs)
+    # (see pipelines/operations/stopping.py); a SIGKILLed run's slot is freed by the next run (runs.free_dead_runs)
     log = open(log_path, "w", encoding="utf-8")
     try:
         result, signum = stopping.run_until_stopped(
@@ -369,7 +368,9 @@ def _stop(instance, run_id, signum, terminal, log_path):
     """Abandons the run on a stop signal and ends this process with 128 + the signal number."""
     import signal
 
-    from pipelines import progress, stopping
+    from pipelines import progress
+
+    from pipelines.operations import stopping
 
     progress.SILENT.set()
     name = signal.Signals(signum).name

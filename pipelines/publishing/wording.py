@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pipelines import escaping
+from pipelines.publishing import escaping
 from scrapers.facts.catalogue import BY_NAME, VALUE_WORDS
 
 LEGEND = [

@@ -7,14 +7,33 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 from scrapers.acgme import LISTING_COLUMNS
 from scrapers.extract import ProgramFacts
-from scrapers.fetch import FetchResult
-# the connection, DDL and write helpers live in the warehouse package; these names stay importable here
-from warehouse import backup, connect, insert_frame, secure, transaction  # noqa: F401
+import warehouse
+# the connection and write helpers live in the warehouse package; these names stay importable here
+from warehouse import backup, insert_frame, secure, transaction  # noqa: F401
 from warehouse.connection import WarehouseBusy, WarehouseUnreadable, backups_dir, latest_backup  # noqa: F401
-from warehouse.ddl import ensure_raw as ensure_schema  # noqa: F401
+
+RAW_TABLES = (Path(__file__).parent / "raw_tables.sql").read_text()
+
+
+def ensure_schema(con) -> None:
+    """Every raw table, created or brought up to date (raw_tables.sql)."""
+    cols = ", ".join(f"{c} {'integer' if c.endswith('positions') else 'varchar'}" for c in LISTING_COLUMNS)
+    con.execute(RAW_TABLES.format(listing_cols=cols))
+
+
+def connect(path, memory_limit: str | None = None, check: bool = False, busy_timeout_s: float = 0.0):
+    """The warehouse, opened (warehouse.connect) with the raw tables in place."""
+    con = warehouse.connect(path, memory_limit, check=check, busy_timeout_s=busy_timeout_s)
+    try:
+        ensure_schema(con)
+    except Exception:
+        con.close()
+        raise
+    return con
 
 
 # a fetch-log row that reached its page: an answer (200 or 304, after redirects), not a recorded failure

@@ -1,14 +1,15 @@
 """Ingest stage: ACGME listings and reports, program websites, and the facts read from them."""
 
-import uuid
-
 import dagster as dg
 
-from pipelines.resources import ScrapeResource, WarehouseResource
+from expectations.suites import SUITES
+from pipelines.checking import gx_check_result
+from pipelines.ingest import archive, health
+from pipelines.ingest import steps as ingest_steps
 from pipelines.progress import progress_bar
-from pipelines.assets import ingest_steps
-from scrapers import archive
+from pipelines.resources import WRITER_TAGS, ScrapeResource, WarehouseResource
 from scrapers.acgme import AcgmeBlocked, LayoutChanged
+from scrapers.reference_codes import ACGME_STATE_CODES
 
 NETWORK_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
 
@@ -100,5 +101,75 @@ def program_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             yield dg.MaterializeResult(asset_key=["raw", table], metadata=_meta(counts, con, f"raw.{table}"))
 
 
-def new_run_id() -> str:
-    return uuid.uuid4().hex
+# -- checks -----------------------------------------------------------------------------------------
+@dg.asset_check(asset=dg.AssetKey(["raw", "acgme_listings"]), blocking=True,
+                description=SUITES["raw_listings"].description)
+def raw_listings_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    return gx_check_result("raw_listings", warehouse)
+
+
+@dg.asset_check(asset=dg.AssetKey(["raw", "program_facts"]), blocking=True,
+                description=SUITES["raw_program_facts"].description)
+def program_facts_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    return gx_check_result("raw_program_facts", warehouse)
+
+
+@dg.asset_check(asset=dg.AssetKey(["raw", "acgme_listings"]), blocking=True,
+                description="Programs confirmed by this refresh may not fall more than 10% below the last "
+                            "successful refresh, nor below the median of the last 7: a broken scrape, or a slow "
+                            "decline, must never reach the marts.")
+def listings_volume(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        ok, current, previous = health.volume_verdict(con, context.run.run_id)
+    return dg.AssetCheckResult(passed=ok, metadata={"programs_this_refresh": current,
+                                                    "programs_last_ok_refresh": previous if previous is not None else -1,
+                                                    "max_drop": health.MAX_VOLUME_DROP})
+
+
+@dg.asset_check(asset=dg.AssetKey(["raw", "pages"]), blocking=True,
+                description="Crawl health: the share of program sites that failed, of requests refused by robots.txt "
+                            "and of programs with no page reached stay under the thresholds in ScrapeResource. A mostly "
+                            "dead crawl fails the run (and the ops alert), and the marts keep the last good facts.")
+def crawl_health(context: dg.AssetCheckExecutionContext, scrape: ScrapeResource,
+                 warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        ok, h, broken = health.crawl_health_verdict(con, context.run.run_id, scrape)
+    return dg.AssetCheckResult(passed=ok, description="; ".join(broken) or "crawl healthy",
+                               metadata={k: (dg.MetadataValue.float(round(v, 4)) if isinstance(v, float) else v)
+                                         for k, v in h.items()})
+
+
+# -- the per-state crawl job ---------------------------------------------------------------------------
+STATES = dg.StaticPartitionsDefinition(sorted(set(ACGME_STATE_CODES.values())))
+
+
+@dg.op(retry_policy=NETWORK_RETRY, description="Crawl the websites of one state's programs and extract their facts.")
+def crawl_state(context: dg.OpExecutionContext, scrape: ScrapeResource, warehouse: WarehouseResource):
+    state = context.partition_key
+    with warehouse.connect() as con:
+        plan = ingest_steps.plan_crawl(con, "state = ?", [state], max_depth=scrape.max_depth)
+    with progress_bar(f"{state} program pages") as bar:
+        counts = ingest_steps.crawl_and_record(scrape.fetcher(), plan, warehouse.connect, context.run.run_id,
+                                               max_depth=scrape.max_depth, max_pages=scrape.max_pages_per_program,
+                                               retire_after=scrape.retire_after_refreshes, progress=bar)
+    with warehouse.connect() as con:
+        extracted = ingest_steps.extract_pending(con)
+    context.log.info(f"{state}: {counts}, {extracted}")
+    yield dg.AssetMaterialization(asset_key=["raw", "pages"], description=f"program sites in {state}",
+                                  metadata={"state": state, "pages_fetched": counts["pages_fetched"],
+                                            "failed": counts["failed"]})
+    yield dg.AssetMaterialization(asset_key=["raw", "program_facts"], metadata={"state": state, **extracted})
+    yield dg.Output(None)
+
+
+@dg.job(partitions_def=STATES, executor_def=dg.in_process_executor, tags=WRITER_TAGS,
+        description="Program-site crawl for one state: retry a failed state alone, or backfill states in parallel "
+                    "(fetching runs outside the warehouse lock; writes take turns).")
+def crawl_by_state():
+    crawl_state()
+
+
+def definitions() -> dg.Definitions:
+    return dg.Definitions(assets=[acgme_report_rows, acgme_listings, pages, program_facts],
+                          asset_checks=[raw_listings_expectations, program_facts_expectations, listings_volume, crawl_health],
+                          jobs=[crawl_by_state])

@@ -7,7 +7,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from scrapers import archive, markup, rolling
+from pipelines.ingest import archive
+from scrapers import markup, rolling
 from scrapers.acgme import AcgmeScraper, parse_program_detail, parse_specialty_report
 from scrapers.crawl import crawl_sites
 from scrapers.extract import extract_facts

@@ -1,0 +1,1 @@
+"""The `smartpick` command line (commands.py): a thin shell over the stages."""
