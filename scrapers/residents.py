@@ -22,7 +22,14 @@ with COUNTRIES_SEED.open() as _fh:
     # Countries named in residents' school lines; US and Canada are absent on purpose.
     COUNTRIES = [row["country_pattern"] for row in csv.DictReader(_fh)]
 _COUNTRY_RE = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in COUNTRIES) + r")\b", re.I)
-_US_STATE_SCHOOL = re.compile(r"\b(?:university of|state university)\b.*\b(?:alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming)\b", re.I)
+STATES_SEED = SCHOOLS_SEED.parent / "us_states.csv"
+with STATES_SEED.open() as _fh:
+    # "University of <state>", "<state> State University", "State University of <state> at ...": a US school.
+    # The same seed and rule as dbt's int_residents_classified (a parity test holds them equal).
+    _STATES = [row["state_name"].lower() for row in csv.DictReader(_fh)]
+# a US state's name is no country's, though one may hold one ("New Mexico"): removed before countries are looked for
+_US_STATE_NAME = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in _STATES) + r")\b", re.I)
+_US_STATE_SCHOOL = re.compile(r"\b(?:university of|state university)\b.*\b(?:" + "|".join(re.escape(n) for n in _STATES) + r")\b", re.I)
 
 
 _ROSTER_HEADING = re.compile(r"\b(?:current|our) residents\b|\bmeet (?:the|our) residents\b", re.I)
@@ -48,7 +55,7 @@ def classify_school(school: str) -> str:
     """Cached: the same schools recur on roster after roster, and each call scans every country
     and every US/Canadian name variant."""
     s = school.lower()
-    if _COUNTRY_RE.search(s):
+    if _COUNTRY_RE.search(_US_STATE_NAME.sub(" ", s)):
         return "img"
     if any(v in s for v in _variants()) or _US_STATE_SCHOOL.search(s):
         return "us_ca"
