@@ -98,6 +98,7 @@ def seed_rows() -> list[dict]:
 DBT = Path(__file__).resolve().parents[2] / "dbt_project"
 SEED = DBT / "seeds" / "fact_catalogue.csv"
 MACRO = DBT / "macros" / "fact_fields.sql"
+PIVOTED_DOCS = DBT / "models" / "intermediate" / "_int_program_facts_pivoted.yml"
 
 
 def seed_csv() -> str:
@@ -115,11 +116,32 @@ def macro_sql() -> str:
             "{% macro fact_fields() -%}\n{{ return([\n    " + pairs + "\n]) }}\n{%- endmacro %}\n")
 
 
+def pivoted_docs_yml() -> str:
+    """int_program_facts_pivoted's columns, described from the catalogue (dbt writes them as column comments)."""
+    lines = ["# Generated from scrapers/facts/catalogue.py by `python -m scrapers.facts.catalogue --write`; do not edit.",
+             "version: 2", "models:", "  - name: int_program_facts_pivoted",
+             "    description: One row per program with each resolved fact typed, plus evidence, source URL, fetch time and conflict flag.",
+             "    columns:", "      - name: program_id", "        description: ACGME program number (10 digits).",
+             "        data_tests: [unique, not_null]"]
+    for spec in CATALOGUE:
+        what = f"{spec.label} ({spec.unit})" if spec.unit else spec.label
+        for suffix, text in (("", f"{what}: the value the program's pages state; null when they do not."),
+                             ("_evidence", f"The sentence that states the {spec.label}."),
+                             ("_confidence", "stated (a clause asserts it; may gate) or inferred (read from context; never gates)."),
+                             ("_source_url", "The page the sentence is on."),
+                             ("_fetched_at", "When that page was fetched."),
+                             ("_has_conflict", f"True when pages state different values of the {spec.label}.")):
+            lines += [f"      - name: {spec.name}{suffix}", f"        description: \"{text}\""]
+    lines += ["      - name: facts_with_conflict", "        description: How many of the program's facts have pages that disagree."]
+    return "\n".join(lines) + "\n"
+
+
 def write_derived() -> list[Path]:
     """Rewrite the dbt files that derive from the catalogue; a test fails while they differ."""
     SEED.write_text(seed_csv())
     MACRO.write_text(macro_sql())
-    return [SEED, MACRO]
+    PIVOTED_DOCS.write_text(pivoted_docs_yml())
+    return [SEED, MACRO, PIVOTED_DOCS]
 
 
 if __name__ == "__main__":  # python -m scrapers.facts.catalogue --write

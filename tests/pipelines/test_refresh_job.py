@@ -190,3 +190,20 @@ def test_reference_figures_load_from_a_user_supplied_path(first_run, tmp_path):
                          cwd=project, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-2000:]
     assert query(copy, "select img_match_rate from marts.dim_specialties where specialty_name = 'Pediatrics'")[0][0] == 0.25
+
+
+def test_every_column_an_analyst_reads_carries_its_description(first_run):
+    """dbt writes the YAML descriptions into DuckDB (persist_docs): staging, intermediate and marts alike,
+    and the app.program_scores view; an analyst sees them in duckdb_columns()."""
+    import duckdb
+
+    server, db, *_ = first_run
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        missing = con.execute("select schema_name || '.' || table_name || '.' || column_name from duckdb_columns() "
+                              "where schema_name in ('staging', 'intermediate', 'marts') and comment is null").fetchall()
+        documented = con.execute("select count(distinct schema_name) from duckdb_columns() "
+                                 "where schema_name in ('staging', 'intermediate', 'marts') and comment is not null").fetchone()[0]
+    finally:
+        con.close()
+    assert documented == 3 and missing == [], missing[:20]

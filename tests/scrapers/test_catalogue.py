@@ -13,6 +13,7 @@ DBT = Path(__file__).resolve().parents[2] / "dbt_project"
 def test_dbt_seed_and_macro_are_written_from_the_catalogue():
     assert catalogue.SEED.read_text() == catalogue.seed_csv(), "run: python -m scrapers.facts.catalogue --write"
     assert catalogue.MACRO.read_text() == catalogue.macro_sql(), "run: python -m scrapers.facts.catalogue --write"
+    assert catalogue.PIVOTED_DOCS.read_text() == catalogue.pivoted_docs_yml(), "run: python -m scrapers.facts.catalogue --write"
 
 
 def test_snapshot_checks_every_fact():
