@@ -5,9 +5,11 @@ Fact names never reach an applicant: labels, questions and values come from the 
 """
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 
 from pipelines.publishing import escaping
+from pipelines.scoring.score import ScoringParams
 from scrapers.facts.catalogue import BY_NAME, VALUE_WORDS
 
 LEGEND = [
@@ -53,11 +55,14 @@ _EXCLUSIONS = {
     "ecfmg_start": ("ECFMG certificate before training", lambda a, b: f"requires the ECFMG certificate before training starts ({a})"),
 }
 
+# the months are the scorer's parameter (ScoringParams.usce_months_variant), not written again here
+_USCE_MONTHS = next(f.default for f in dataclasses.fields(ScoringParams) if f.name == "usce_months_variant")
+
 OPENERS = {
     "step3": "with USMLE Step 3 passed in time",
     "j1_instead": "on a J-1 visa instead of an H-1B",
     "ecfmg": "with your ECFMG certificate in hand",
-    "usce": "with 12 months of hands-on US clinical experience",
+    "usce": f"with {_USCE_MONTHS} months of hands-on US clinical experience",
 }
 
 

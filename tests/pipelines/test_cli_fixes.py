@@ -77,3 +77,13 @@ def test_every_column_of_the_view_analysts_query_has_a_comment(tmp_path):
     cols = con.execute("select column_name, comment from duckdb_columns() where schema_name = 'app' "
                        "and table_name = 'program_scores'").fetchall()
     assert cols and all(comment for _, comment in cols), [c for c, comment in cols if not comment]
+
+
+def test_the_usce_opener_says_the_months_the_scorer_uses():
+    import dataclasses
+
+    from pipelines.publishing import wording
+    from pipelines.scoring.score import ScoringParams
+
+    months = next(f.default for f in dataclasses.fields(ScoringParams) if f.name == "usce_months_variant")
+    assert f"with {months} months" in wording.OPENERS["usce"]
