@@ -122,7 +122,7 @@ def smtp_sink():
 @pytest.fixture(scope="session")
 def refreshed_web(tmp_path_factory):
     """A warehouse after one good nightly run, shared: tests take a copy (`refreshed_web.copy(tmp_path)`)."""
-    from tests.pipelines.helpers import RefreshedWeb
+    from tests.operations.helpers import RefreshedWeb
 
     web = RefreshedWeb(tmp_path_factory.mktemp("refreshed_web"))
     yield web

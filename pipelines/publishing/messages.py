@@ -371,7 +371,7 @@ class _Flattener(BytesGenerator):
     """The email package's generator, writing each body in one piece. The stock `_write_lines` writes a
     body line by line, two writes a line: ~20 ms for a message of ~8,000 lines. Replacing every line end
     (CRLF, CR or LF) by the policy's with three string replacements gives the same bytes
-    (tests/scoring/test_mailparts.py) in about a millisecond."""
+    (tests/publishing/test_mailparts.py) in about a millisecond."""
 
     def _write_lines(self, lines):
         if lines:

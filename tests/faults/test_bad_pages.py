@@ -1,9 +1,12 @@
+import pytest
 """A broken program site never reaches an inbox: challenge pages and suddenly empty copies never replace
 last good copies, and a slow decline of the listings is caught by the rolling baseline."""
 from pipelines.ingest.steps import looks_blocked
 from pipelines.ingest.health import volume_ok
 from sample_web.server import CHALLENGE
-from tests.pipelines.helpers import query, run_job
+from tests.operations.helpers import query, run_job
+
+pytestmark = pytest.mark.e2e  # runs the whole job, or Dagster runs of it: `pytest -m 'not e2e'` for the quick suite
 
 
 def test_challenge_pages_are_recognised_and_a_contact_form_captcha_is_not():

@@ -1,5 +1,5 @@
 """Output encoding by context: the URL allow-list, script-safe JSON and mailto links (unit level; the
-browser test in tests/browser/test_hostile_values.py runs the same hostile values through the page)."""
+browser test in tests/publishing/test_hostile_values.py runs the same hostile values through the page)."""
 import json
 
 import pytest

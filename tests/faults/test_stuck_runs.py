@@ -1,4 +1,5 @@
 """No stuck runs: a `smartpick run` killed mid-step leaves no writer slot behind for the next run."""
+import pytest
 import os
 import shutil
 import signal
@@ -7,6 +8,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+pytestmark = pytest.mark.e2e  # runs the whole job, or Dagster runs of it: `pytest -m 'not e2e'` for the quick suite
+
 
 ROOT = Path(__file__).resolve().parents[2]
 

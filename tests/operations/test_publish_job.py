@@ -8,8 +8,11 @@ import yaml
 from pipelines.resources import ApplicantsResource, SmtpResource
 from sample_web.generate import SampleWeb
 from tests.conftest import SmtpSink
-from tests.pipelines.helpers import definitions, new_instance, query, run_job
+from tests.operations.helpers import definitions, new_instance, query, run_job
 from scrapers.facts import BY_NAME
+
+pytestmark = pytest.mark.e2e  # runs the whole job, or Dagster runs of it: `pytest -m 'not e2e'` for the quick suite
+
 
 SAMPLE_APPLICANTS = Path(__file__).resolve().parents[2] / "sample_data" / "applicants"
 

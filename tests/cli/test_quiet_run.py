@@ -1,11 +1,15 @@
 """`smartpick run` is quiet by default: stage lines, the summary and where to look next on one
 screen; the full Dagster and dbt logs in a file."""
+import pytest
 import os
 import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
+
+pytestmark = pytest.mark.e2e  # runs the whole job, or Dagster runs of it: `pytest -m 'not e2e'` for the quick suite
+
 
 ROOT = Path(__file__).resolve().parents[2]
 

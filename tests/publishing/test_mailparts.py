@@ -6,7 +6,7 @@ from pipelines.publishing.mailparts import LIMIT, seven_bit_html
 from pipelines.publishing.messages import SmtpMailer, deliver, write_reports
 from pipelines.ingest import archive
 from tests.scoring.mini_marts import applicant, build
-from tests.scoring.test_decisions_email import BASE, FROM, OPT_OUT, PARAMS
+from tests.publishing.test_decisions_email import BASE, FROM, OPT_OUT, PARAMS
 from pipelines.scoring import score as scoring
 
 

@@ -6,7 +6,9 @@ import pytest
 
 from pipelines.warehouse.dbt import DBT_PROJECT, parse_cache_path
 from sample_web.generate import FACT_FIELDS, SampleWeb
-from tests.pipelines.helpers import definitions, materialized, new_instance, query, run_job
+from tests.operations.helpers import definitions, materialized, new_instance, query, run_job
+
+pytestmark = pytest.mark.e2e  # runs the whole job, or Dagster runs of it: `pytest -m 'not e2e'` for the quick suite
 
 
 @pytest.fixture(scope="module")

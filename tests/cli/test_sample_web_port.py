@@ -1,4 +1,5 @@
 """`smartpick run` keeps one sample-web address: a busy port is a clear error, never a silent new port."""
+import pytest
 import os
 import socket
 import subprocess
@@ -8,6 +9,9 @@ from pathlib import Path
 from pipelines.cli.commands import own_sample_web
 from sample_web.generate import SampleWeb
 from sample_web.server import SampleWebServer
+
+pytestmark = pytest.mark.e2e  # runs the whole job, or Dagster runs of it: `pytest -m 'not e2e'` for the quick suite
+
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,7 +1,11 @@
+import pytest
 """Monitoring that notices: a mostly dead crawl fails the run and keeps the last good facts; a page the
 site stops linking is retired and its facts leave as a "page removed" policy change."""
 from sample_web.generate import SampleWeb
-from tests.pipelines.helpers import materialized, query, run_job
+from tests.operations.helpers import materialized, query, run_job
+
+pytestmark = pytest.mark.e2e  # runs the whole job, or Dagster runs of it: `pytest -m 'not e2e'` for the quick suite
+
 
 FACTS = ("select program_id, sponsors_j1, sponsors_h1b, step2ck_min, max_attempts, yog_max_years, usce_required, "
          "ecfmg_required_by, accepts_imgs from marts.dim_programs order by program_id")

@@ -13,7 +13,10 @@ from pipelines.resources import OpsResource
 from pipelines.operations.defs import nightly_schedule
 from pipelines.operations.defs import applicant_intake_sensor, ops_alert_on_failure
 from sample_web.generate import SampleWeb
-from tests.pipelines.helpers import definitions, materialized, query, run_job
+from tests.operations.helpers import definitions, materialized, query, run_job
+
+pytestmark = pytest.mark.e2e  # runs the whole job, or Dagster runs of it: `pytest -m 'not e2e'` for the quick suite
+
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,9 +100,10 @@ def test_forced_failure_emails_ops_and_is_not_retried(refreshed, tmp_path):
 
 RUNNER = """
 import sys
-from tests.pipelines.helpers import definitions, new_instance, run_job
+from tests.operations.helpers import definitions, new_instance, run_job
 from pathlib import Path
 import dagster as dg
+
 defs = definitions(sys.argv[1], Path(sys.argv[2]))
 home = Path(sys.argv[3])
 result = run_job(defs, new_instance(home))

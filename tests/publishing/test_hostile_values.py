@@ -15,7 +15,7 @@ import pytest
 from pipelines.publishing import messages as publishing
 from pipelines.publishing.messages import write_reports
 from pipelines.ingest import archive
-from tests.browser.test_applicant_page import _driver
+from tests.publishing.test_applicant_page import _driver
 from tests.scoring import mini_marts
 
 RUN = "document.title='PWNED';window.PWNED=1"
