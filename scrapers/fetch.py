@@ -115,7 +115,7 @@ class _Watchdog:
     def watch(self, sock, deadline: float) -> None:
         with self._lock:
             self._live[sock] = (deadline, threading.get_ident())
-            if self._thread is None or not self._thread.is_alive():
+            if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="fetch-deadline", daemon=True)
                 self._thread.start()
 
@@ -130,6 +130,9 @@ class _Watchdog:
             time.sleep(self._tick)
             now = time.monotonic()
             with self._lock:
+                if not self._live:  # nothing in flight: the thread ends, and the next watch starts another
+                    self._thread = None
+                    return
                 due = [s for s, (deadline, _) in self._live.items() if deadline <= now]
                 for s in due:
                     del self._live[s]

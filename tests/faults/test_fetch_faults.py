@@ -168,3 +168,14 @@ def test_a_gzip_bomb_robots_txt_is_capped_after_decompression(servers):
     tracemalloc.stop()
     assert res.error_kind == "robots_disallowed"
     assert peak < 20_000_000, peak
+
+
+def test_the_deadline_watcher_ends_when_no_fetch_is_in_flight(servers):
+    site = servers({"/robots.txt": robots_ok, "/p": html("<p>fine</p>")})
+    f = fetcher_for(f"127.0.0.1:{site.port}")
+    assert f.fetch(site.url + "/p").ok
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(t.name == "fetch-deadline" for t in threading.enumerate()):
+        time.sleep(0.05)
+    assert not any(t.name == "fetch-deadline" for t in threading.enumerate())
+    assert f.fetch(site.url + "/p").ok  # and a new one watches again
