@@ -19,6 +19,12 @@ def _inside(root: Path, *parts: str) -> Path:
     return path
 
 
+# one person's quarantined rows: by id (unless the row is another person's, quarantined for reusing this
+# id) or by this email's hash; $id and $h are the parameters
+THEIR_QUARANTINE = ("(applicant_id = $id and ($h is null or email_hash is null or email_hash = $h)) "
+                    "or (email_hash is not null and email_hash = $h)")
+
+
 def _erase_rows(con, applicant_id: str, hashed: str | None) -> dict:
     """The rows of one person in one warehouse file (the live one or a backup), in one transaction."""
     counts: dict = {}
@@ -29,9 +35,7 @@ def _erase_rows(con, applicant_id: str, hashed: str | None) -> dict:
             counts[table] = len(con.execute(f"delete from {table} where applicant_id = ? returning 1", [applicant_id]).fetchall())
         con.execute("update app.delivery_ledger set applicant_id = null, message_id = null where applicant_id = ?", [applicant_id])
         counts["app.applicant_quarantine"] = len(con.execute(
-            # by id (unless the row is another person's, quarantined for reusing this id) or by this email's hash
-            "delete from app.applicant_quarantine where (applicant_id = $id and ($h is null or email_hash is null or email_hash = $h)) "
-            "or (email_hash is not null and email_hash = $h) returning 1", {"id": applicant_id, "h": hashed}).fetchall())
+            f"delete from app.applicant_quarantine where {THEIR_QUARANTINE} returning 1", {"id": applicant_id, "h": hashed}).fetchall())
         counts["app.applicants"] = len(con.execute("delete from app.applicants where applicant_id = ? returning 1",
                                                    [applicant_id]).fetchall())
         con.execute("delete from app.intake_files")  # the next intake reads every file again, this erasure known
@@ -61,8 +65,7 @@ def _erase_in_backups(con, applicant_id: str, hashed: str | None) -> int:
                 continue
             row = bk.execute("select email from app.applicants where applicant_id = ?", [applicant_id]).fetchone()
             theirs = row is not None and (hashed is None or email_hash(row[0]) == hashed)
-            held = bk.execute("select count(*) from app.applicant_quarantine where (applicant_id = $id and ($h is null or "
-                              "email_hash is null or email_hash = $h)) or (email_hash is not null and email_hash = $h)",
+            held = bk.execute(f"select count(*) from app.applicant_quarantine where {THEIR_QUARANTINE}",
                               {"id": applicant_id, "h": hashed}).fetchone()[0]
             if not (theirs or held):
                 continue

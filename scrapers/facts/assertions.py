@@ -61,12 +61,9 @@ def hedged(sentence: str, clause: str) -> bool:
     at = sentence.find(clause)
     if at < 0:
         return False
-    cuts = [0] + [m.end() for m in CONTRAST.finditer(sentence)] + [len(sentence)]
-    start = max(c for c in cuts if c <= at)
-    end = min((c for c in cuts if c > at), default=len(sentence))
-    m = CONTRAST.search(sentence, at + 1)
-    end = m.start() if m and m.start() < end else end
-    return bool(HEDGE.search(sentence[start:end]))
+    start = max((m.end() for m in CONTRAST.finditer(sentence) if m.end() <= at), default=0)
+    after = CONTRAST.search(sentence, at + 1)
+    return bool(HEDGE.search(sentence[start:after.start() if after else len(sentence)]))
 
 
 def program_negated(clause: str) -> bool:

@@ -83,10 +83,8 @@ def _clause(cl: str, sentence: str, unit, asked: bool):
     j, h = v.J1.search(cl), v.H1B.search(cl)
     cl_for_negation = NOT_CITIZEN.sub("", cl)  # "applicants who are not citizens must hold a J-1" negates no visa
     is_hedged = hedged(sentence, cl)
-    if is_hedged and (j or h):
-        for name, hit in (("sponsors_j1", j), ("sponsors_h1b", h)):
-            if hit:  # a visa the page only hopes or may consider: a generic "no visas" elsewhere does not settle it
-                yield Candidate(HEDGED_MENTION + name, None, Strength.CONTEXT, sentence)
+    if is_hedged:  # a visa the page only hopes or may consider: a generic "no visas" elsewhere does not settle it
+        yield from _unsettled(sentence, j, h)
     if not (j or h):
         if is_hedged:
             return
@@ -123,9 +121,7 @@ def _clause(cl: str, sentence: str, unit, asked: bool):
         return
     negated = NEGATION.search(cl_for_negation)
     if HOLDER.search(cl) and not POSITIVE.search(cl.replace("holders", "")) and not negated:
-        for name, hit in (("sponsors_j1", j), ("sponsors_h1b", h)):
-            if hit:  # a visa the applicant must bring: whether the program takes it is not settled by a generic "no visas"
-                yield Candidate(HEDGED_MENTION + name, None, Strength.CONTEXT, sentence)
+        yield from _unsettled(sentence, j, h)  # a visa the applicant must bring: whether the program takes it is open
         if j and not h and v.STATUS.search(sentence):  # "non-citizens must have a J-1": the J-1 is the only route
             yield Candidate("sponsors_h1b", False, Strength.CONTEXT, sentence, "inferred")
         return  # a visa the applicant brings, not one the program sponsors
@@ -156,21 +152,22 @@ def _clause(cl: str, sentence: str, unit, asked: bool):
 HEDGED_MENTION = "hedged:"
 
 
+def _unsettled(sentence: str, j, h):
+    """Markers for `finish`: the visas this sentence names without settling whether the program takes them."""
+    for name, hit in (("sponsors_j1", j), ("sponsors_h1b", h)):
+        if hit:
+            yield Candidate(HEDGED_MENTION + name, None, Strength.CONTEXT, sentence)
+
+
 def finish(cands: list) -> list:
     """A visa the page names only in hope or at discretion ("J-1 will be considered case by case"),
     or as one the applicant must already hold, is not settled by a generic sentence that never
     names it ("we sponsor no visas"): those readings are dropped for that visa, and the fact is
     left to what names it.""" 
-    hedged_visas = {c.field[len(HEDGED_MENTION):] for c in cands if c.field.startswith(HEDGED_MENTION)}
-    out = []
-    for c in cands:
-        if c.field.startswith(HEDGED_MENTION):
-            continue
-        names_it = (v.J1 if c.field == "sponsors_j1" else v.H1B).search(c.sentence) if c.field in hedged_visas else True
-        if c.field in hedged_visas and not names_it:
-            continue
-        out.append(c)
-    return out
+    unsettled = {c.field[len(HEDGED_MENTION):] for c in cands if c.field.startswith(HEDGED_MENTION)}
+    name = {"sponsors_j1": v.J1, "sponsors_h1b": v.H1B}
+    return [c for c in cands if not c.field.startswith(HEDGED_MENTION)
+            and (c.field not in unsettled or name[c.field].search(c.sentence))]
 
 
 CASES = [
