@@ -19,6 +19,7 @@ from markupsafe import Markup
 from pipelines.publishing.escaping import http_url, script_json
 from pipelines.publishing.mailparts import seven_bit_html
 from scrapers.facts import CATALOGUE
+from pipelines.scoring import gates
 
 # The page's one script, kept out of the template so its hash is fixed: the page's Content-Security-Policy
 # allows exactly this script and no other (no inline handler, no injected <script>).
@@ -26,7 +27,7 @@ SCRIPT = (Path(__file__).parent / "templates" / "page_script.js").read_text()
 SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
 VISA_FACTS = {"j1": ("sponsors_j1",), "h1b": ("sponsors_h1b", "requires_step3_for_h1b"),
               "either": ("sponsors_j1", "sponsors_h1b", "requires_step3_for_h1b"), "none": ()}
-VISA_GATES = {"visa_j1_closed", "visa_h1b_closed", "visa_h1b_step3"}
+VISA_GATES = {g.code for g in gates.GATES if g.group == "visa"}
 
 
 def program_details(con, program_ids: list[str]) -> dict[str, dict]:

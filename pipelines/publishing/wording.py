@@ -1,15 +1,15 @@
 """What an applicant reads: reason codes, questions and policy changes in plain words.
 
-The scorer stores codes with parameters (pipelines/scoring.py); the templates call these functions.
+The scorer stores codes with parameters; each code's words are declared with its rule
+(pipelines/scoring/gates.py) and the templates call these functions.
 Fact names never reach an applicant: labels, questions and values come from the fact catalogue.
 """
 from __future__ import annotations
 
-import dataclasses
 from functools import lru_cache
 
 from pipelines.publishing import escaping
-from pipelines.scoring.score import ScoringParams
+from pipelines.scoring import gates
 from scrapers.facts.catalogue import BY_NAME, VALUE_WORDS
 
 LEGEND = [
@@ -20,50 +20,7 @@ LEGEND = [
     ("Excluded", "a page states a rule you do not meet today; the reason is given, with the sentence and page."),
 ]
 
-_REASONS = {
-    "visa_open_j1": lambda a, b: "open to you through the J-1 visa",
-    "visa_open_h1b": lambda a, b: (f"open to you through the H-1B (Step 3 {'passed' if a == 'passed' else f'expected {a}'}; "
-                                   f"needed by {b})"),
-    "step2_above": lambda a, b: f"your Step 2 CK is {a} points above the stated floor ({b})",
-    "attempts_ok": lambda a, b: f"accepts up to {a} attempt(s) per Step; you needed {b}",
-    "yog_ok": lambda a, b: f"accepts graduates of the last {a} years; you graduated {b} years before the Match",
-    "usce_not_required": lambda a, b: "does not require US clinical experience",
-    "usce_ok": lambda a, b: "requires US clinical experience" + (f" ({a} months)" if a else "") + f"; you have {b} months hands-on",
-    "ecfmg_ok": lambda a, b: f"needs the ECFMG certificate {VALUE_WORDS.get(a, a)}; your timing meets it",
-    "img_share": lambda a, b: f"{a}% of current residents are IMGs ({b} with a known medical school)",
-    "accepts_imgs": lambda a, b: BY_NAME["accepts_imgs"].true_text,
-    "pref_state": lambda a, b: f"in {a}, one of your preferred states",
-    "pref_region": lambda a, b: f"in the {a}, one of your preferred regions",
-    "index": lambda a, b: f"IMG-friendliness index {a}/100 ({b} of 100 points rest on known facts)",
-}
-
-_EXCLUSIONS = {
-    "visa_j1_closed": ("does not take the J-1 visa", lambda a, b: BY_NAME["sponsors_j1"].false_text),
-    "visa_h1b_closed": ("does not sponsor the H-1B", lambda a, b: BY_NAME["sponsors_h1b"].false_text),
-    "visa_h1b_step3": ("H-1B needs Step 3 passed in time", lambda a, b: (
-        f"the H-1B needs USMLE Step 3 passed by {a}; " + (f"you expect it in {b}" if b else "you have not passed it yet"))),
-    "no_imgs": ("does not accept IMGs", lambda a, b: BY_NAME["accepts_imgs"].false_text),
-    "step2_no_score": ("Step 2 CK floor, no score yet", lambda a, b: f"requires Step 2 CK of at least {a} and you have no score yet"),
-    "step2_floor": ("Step 2 CK floor above your score", lambda a, b: f"its Step 2 CK floor ({a}) is {b} points above your score"),
-    "step1_floor": ("Step 1 floor above your score", lambda a, b: f"its Step 1 floor ({a}) is above your score ({b})"),
-    "attempts": ("attempt limit", lambda a, b: f"accepts at most {a} attempt(s) per Step; you need {b}"),
-    "yog": ("graduation cutoff", lambda a, b: f"accepts graduates of the last {a} years; you graduated {b} years before the Match"),
-    "usce_none": ("needs hands-on US clinical experience", lambda a, b: "requires hands-on US clinical experience"),
-    "usce_months": ("needs more US clinical experience", lambda a, b: f"requires {a} months of hands-on US clinical experience; you have {b}"),
-    "ecfmg_application": ("ECFMG certificate when applying", lambda a, b: "requires the ECFMG certificate when you apply"),
-    "ecfmg_rank": ("ECFMG certificate by the rank list", lambda a, b: f"requires the ECFMG certificate by the rank list deadline ({a})"),
-    "ecfmg_start": ("ECFMG certificate before training", lambda a, b: f"requires the ECFMG certificate before training starts ({a})"),
-}
-
-# the months are the scorer's parameter (ScoringParams.usce_months_variant), not written again here
-_USCE_MONTHS = next(f.default for f in dataclasses.fields(ScoringParams) if f.name == "usce_months_variant")
-
-OPENERS = {
-    "step3": "with USMLE Step 3 passed in time",
-    "j1_instead": "on a J-1 visa instead of an H-1B",
-    "ecfmg": "with your ECFMG certificate in hand",
-    "usce": f"with {_USCE_MONTHS} months of hands-on US clinical experience",
-}
+OPENERS = {change: words for change, (_when, _assignments, words) in gates.OPENERS.items()}
 
 
 def _get(item, key):
@@ -78,17 +35,18 @@ def shorten(sentence: str | None, limit: int = 180) -> str:
 
 
 def reason(item) -> str:
-    render = _REASONS.get(_get(item, "code"))
-    return render(_get(item, "a"), _get(item, "b")) if render else str(_get(item, "code"))
+    rule = gates.REASON_BY_CODE.get(_get(item, "code"))
+    return rule.words(_get(item, "a"), _get(item, "b")) if rule else str(_get(item, "code"))
 
 
 def exclusion(item) -> str:
-    entry = _EXCLUSIONS.get(_get(item, "code"))
-    return entry[1](_get(item, "a"), _get(item, "b")) if entry else str(_get(item, "code"))
+    rule = gates.BY_CODE.get(_get(item, "code"))
+    return rule.words(_get(item, "a"), _get(item, "b")) if rule else str(_get(item, "code"))
 
 
 def exclusion_group(code: str) -> str:
-    return _EXCLUSIONS.get(code, (code,))[0]
+    rule = gates.BY_CODE.get(code)
+    return rule.heading if rule else code
 
 
 def question(fact: str) -> str:

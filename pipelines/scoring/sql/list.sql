@@ -1,0 +1,29 @@
+-- The rows of a list version: listed programs up to the planned number, every ask-first and excluded one.
+with scores as (
+    select s.*, a.applications_planned, len(a.target_specialties) as n_specialties
+    from app.program_scores s join app.applicants a using (applicant_id)
+    {% if some %}where s.applicant_id in (select unnest($ids)){% endif %}
+),
+sized as (
+    select *,
+        -- heuristic, see docs/scoring.md: more applications when the specialty chance is low
+        least(120, greatest(20, round(40 / greatest(specialty_chance, 0.1))))::integer as recommended_applications,
+        row_number() over (partition by applicant_id, specialty_name, outcome order by chance desc, program_id) as outcome_rank
+    from scores
+),
+chosen as (
+    -- listed: the best programs up to the planned number, whatever their tiers (no quota relabels a program);
+    -- ask first and excluded: all of them, so nobody is dropped silently
+    select * from sized
+    where outcome <> 'listed'
+       or outcome_rank <= coalesce(ceil(applications_planned / n_specialties)::integer, recommended_applications)
+),
+final as (
+    select c.applicant_id, c.specialty_name, c.preference,
+        row_number() over (partition by c.applicant_id, c.specialty_name
+                           order by case c.outcome when 'listed' then 0 when 'ask_first' then 1 else 2 end, c.chance desc, c.program_id) as list_rank,
+        c.program_id, d.program_name, d.state, c.tier, c.score, c.chance, c.recommended_applications, c.specialty_chance,
+        c.outcome as status, c.asks, c.chance_low, c.chance_high, d.program_email, d.website, d.city
+    from chosen c join marts.dim_programs d using (program_id)
+)
+select * from final
