@@ -127,3 +127,15 @@ def refreshed_web(tmp_path_factory):
     web = RefreshedWeb(tmp_path_factory.mktemp("refreshed_web"))
     yield web
     web.stop()
+
+
+@pytest.fixture
+def refreshed(refreshed_web, tmp_path):
+    """This test's own copy of the shared refreshed warehouse, with everything a whole-job test needs."""
+    from types import SimpleNamespace
+
+    defs, instance, db = refreshed_web.copy(tmp_path)
+    return SimpleNamespace(server=refreshed_web.server, sink=refreshed_web.sink, db=db, defs=defs, instance=instance,
+                           tmp=tmp_path, intake=tmp_path / "intake", outputs=tmp_path / "out", first=refreshed_web,
+                           applicants_cfg=refreshed_web.applicants(tmp_path / "out", tmp_path / "intake"),
+                           smtp=refreshed_web.smtp())

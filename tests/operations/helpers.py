@@ -47,11 +47,13 @@ def new_instance(tmp_path):
 
 
 class RefreshedWeb:
-    """One successful nightly run of SampleWeb(30, 4) with the sample applicants, made once per test
+    """One successful nightly run of SampleWeb(60, 11) with the sample applicants, made once per test
     session; each test starts from its own copy of that warehouse (`copy`), on the same loopback
-    server (page URLs in the warehouse name its port), reset to the same web with no fault switched on."""
+    server (page URLs in the warehouse name its port), reset to the same web with no fault switched on
+    and an empty mail sink. The first run's result, instance and messages are kept for tests that
+    read them; nothing writes to the shared warehouse after the first run."""
 
-    SIZE, SEED = 30, 4
+    SIZE, SEED = 60, 11
 
     def __init__(self, tmp: Path):
         from sample_web.generate import SampleWeb
@@ -62,9 +64,11 @@ class RefreshedWeb:
         shutil.copytree(ROOT / "sample_data" / "applicants", self.intake)
         self.server = SampleWebServer(SampleWeb(self.SIZE, self.SEED)).start()
         self.sink = SmtpSink()
-        self.db = tmp / "w.duckdb"
-        result = run_job(self.definitions(self.db, tmp / "out"), new_instance(tmp))
-        assert result.success, "the shared first run failed"
+        self.db, self.outputs = tmp / "w.duckdb", tmp / "out"
+        self.instance = new_instance(tmp)  # read by tests of the first run's events only: runs go to a copy's instance
+        self.result = run_job(self.definitions(self.db, self.outputs), self.instance)
+        assert self.result.success, "the shared first run failed"
+        self.messages = list(self.sink.messages)  # what the first run sent; a copy starts with an empty sink
 
     def definitions(self, db: Path, outputs: Path, intake: Path | None = None, **scrape):
         return definitions(self.server.url, db, scrape, applicants_cfg=self.applicants(outputs, intake), smtp=self.smtp())
@@ -86,6 +90,7 @@ class RefreshedWeb:
 
         self.server.replace(SampleWeb(self.SIZE, self.SEED))
         self.server.captcha = self.server.sites_disallowed = self.server.sites_challenge = False
+        self.sink.messages.clear()
         db = tmp_path / "w.duckdb"
         shutil.copyfile(self.db, db)
         os.chmod(db, 0o600)

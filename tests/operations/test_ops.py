@@ -37,35 +37,26 @@ def test_nightly_schedule_defaults_and_override(monkeypatch):
     assert (other.cron_schedule, other.execution_timezone) == ("30 3 * * 1-5", "America/Chicago")
 
 
-@pytest.fixture(scope="module")
-def refreshed(refreshed_web, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("ops")
-    defs, instance, db = refreshed_web.copy(tmp)  # a warehouse after one good nightly run
-    return dict(server=refreshed_web.server, sink=refreshed_web.sink, db=db, defs=defs, instance=instance,
-                intake=tmp / "intake", applicants_cfg=refreshed_web.applicants(tmp / "out", tmp / "intake"),
-                smtp=refreshed_web.smtp(), tmp=tmp)
-
-
 def test_new_profile_triggers_a_run_that_emails_only_that_applicant(refreshed):
     r = refreshed
     # first start: no run for what is already there (the nightly job has it), only a cursor
-    ctx = dg.build_sensor_context(instance=r["instance"], resources={"applicants_cfg": r["applicants_cfg"]})
+    ctx = dg.build_sensor_context(instance=r.instance, resources={"applicants_cfg": r.applicants_cfg})
     assert isinstance(applicant_intake_sensor(ctx), dg.SkipReason) and ctx.cursor
-    ctx = dg.build_sensor_context(instance=r["instance"], cursor=ctx.cursor, resources={"applicants_cfg": r["applicants_cfg"]})
+    ctx = dg.build_sensor_context(instance=r.instance, cursor=ctx.cursor, resources={"applicants_cfg": r.applicants_cfg})
     assert isinstance(applicant_intake_sensor(ctx), dg.SkipReason)
 
     newcomer = yaml.safe_load((ROOT / "sample_data" / "applicants" / "amina_sample.yaml").read_text())
     newcomer.update(applicant_id="sample-900", name="Newcomer Example (SAMPLE)", email="newcomer@example.org")
-    (r["intake"] / "newcomer.yaml").write_text(yaml.safe_dump(newcomer))
-    ctx = dg.build_sensor_context(instance=r["instance"], cursor=ctx.cursor, resources={"applicants_cfg": r["applicants_cfg"]})
+    (r.intake / "newcomer.yaml").write_text(yaml.safe_dump(newcomer))
+    ctx = dg.build_sensor_context(instance=r.instance, cursor=ctx.cursor, resources={"applicants_cfg": r.applicants_cfg})
     request = applicant_intake_sensor(ctx)
     assert request.run_config["ops"]["app__program_scores"]["config"]["applicant_ids"] == ["sample-900"]
 
-    before = len(r["sink"].messages)
-    result = run_job(r["defs"], r["instance"], job="applicant_refresh", run_config=request.run_config)
+    before = len(r.sink.messages)
+    result = run_job(r.defs, r.instance, job="applicant_refresh", run_config=request.run_config)
     assert result.success
     assert "raw/acgme_listings" not in materialized(result)  # no full refresh
-    new = r["sink"].messages[before:]
+    new = r.sink.messages[before:]
     assert [rcpts for _, rcpts, _ in new] == [["newcomer@example.org"]]
 
 
@@ -76,8 +67,8 @@ def test_forced_failure_emails_ops_and_is_not_retried(refreshed, tmp_path):
     blocked = SampleWebServer(SampleWeb(10, 1)).start()
     blocked.captcha = True
     try:
-        defs = definitions(blocked.url, tmp_path / "w.duckdb", applicants_cfg=r["applicants_cfg"], smtp=r["smtp"])
-        result = run_job(defs, r["instance"])
+        defs = definitions(blocked.url, tmp_path / "w.duckdb", applicants_cfg=r.applicants_cfg, smtp=r.smtp)
+        result = run_job(defs, r.instance)
         assert not result.success
         searches = [p for m, p in blocked.requests if p.startswith("/ads/Public/Programs/Search")]
         # the reports asset asked once and stopped (a CAPTCHA is never retried); the listings, which need
@@ -85,16 +76,16 @@ def test_forced_failure_emails_ops_and_is_not_retried(refreshed, tmp_path):
         assert len(searches) == 1
     finally:
         blocked.stop()
-    run = r["instance"].get_run_by_id(result.run_id)
+    run = r.instance.get_run_by_id(result.run_id)
     ctx = dg.build_run_status_sensor_context(sensor_name="ops_alert_on_failure", dagster_event=result.get_run_failure_event(),
-                                            dagster_instance=r["instance"], dagster_run=run,
-                                            resources={"smtp": r["smtp"],
+                                            dagster_instance=r.instance, dagster_run=run,
+                                            resources={"smtp": r.smtp,
                                                        "ops": OpsResource(dagster_url="https://dagster.example.org")}).for_run_failure()
-    before = len(r["sink"].messages)
+    before = len(r.sink.messages)
     ops_alert_on_failure(ctx)
-    (_, rcpts, raw), = r["sink"].messages[before:]
+    (_, rcpts, raw), = r.sink.messages[before:]
     assert rcpts == ["ops@smartpick.invalid"]
-    body = r["sink"].parsed()[-1].get_content()
+    body = r.sink.parsed()[-1].get_content()
     assert f"https://dagster.example.org/runs/{result.run_id}" in body and "raw__acgme_report_rows" in body and "captcha" in body.lower()
 
 
@@ -129,13 +120,13 @@ def test_two_runs_started_together_take_turns(refreshed, tmp_path):
 
 def test_partitioned_crawl_fetches_one_state(refreshed, tmp_path):
     r = refreshed
-    db = r["db"]
+    db = r.db
     state = query(db, "select state from raw.acgme_listings where website is not null group by state order by count(*) desc limit 1")[0][0]
     expected = {r2[0] for r2 in query(db, "select program_id from raw.acgme_listings where state = ? and website is not null", [state])}
-    before = len(r["server"].requests)
-    result = r["defs"].resolve_job_def("crawl_by_state").execute_in_process(instance=r["instance"], partition_key=state)
+    before = len(r.server.requests)
+    result = r.defs.resolve_job_def("crawl_by_state").execute_in_process(instance=r.instance, partition_key=state)
     assert result.success
-    crawled = {p.split("/")[2] for m, p in r["server"].requests[before:] if p.startswith("/sites/")}
+    crawled = {p.split("/")[2] for m, p in r.server.requests[before:] if p.startswith("/sites/")}
     assert crawled == expected
 
 

@@ -6,29 +6,23 @@ import pytest
 
 from pipelines.warehouse.dbt import DBT_PROJECT, parse_cache_path
 from sample_web.generate import FACT_FIELDS, SampleWeb
-from tests.operations.helpers import definitions, materialized, new_instance, query, run_job
+from tests.operations.helpers import RefreshedWeb, materialized, query, run_job
 
 pytestmark = pytest.mark.e2e  # runs the whole job, or Dagster runs of it: `pytest -m 'not e2e'` for the quick suite
 
 
-@pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    from sample_web.server import SampleWebServer
-
-    tmp = tmp_path_factory.mktemp("refresh")
-    server = SampleWebServer(SampleWeb(60, 11)).start()
-    db = tmp / "smartpick.duckdb"
-    instance = new_instance(tmp)
-    defs = definitions(server.url, db)
-    result = run_job(defs, instance)
-    yield server, db, instance, defs, result
-    server.stop()
+@pytest.fixture
+def first_run(refreshed):
+    """(server, db, instance, defs, the first run's result): this test's copy of the shared warehouse after
+    one good nightly run of SampleWeb(SIZE, SEED), and its own Dagster instance for further runs."""
+    return refreshed.server, refreshed.db, refreshed.instance, refreshed.defs, refreshed.first.result
 
 
-def test_dbt_assets_carry_row_counts_groups_and_described_columns(first_run):
+def test_dbt_assets_carry_row_counts_groups_and_described_columns(first_run, refreshed):
     import dagster as dg
 
-    _, db, instance, defs, _ = first_run
+    _, db, _, defs, _ = first_run
+    instance = refreshed.first.instance  # the first run's events
     for key, table in ((["marts", "dim_programs"], "marts.dim_programs"), (["staging", "stg_acgme__listings"], "staging.stg_acgme__listings"),
                        (["reference", "fact_catalogue"], "reference.fact_catalogue")):
         event = instance.get_latest_materialization_event(dg.AssetKey(key))
@@ -45,19 +39,20 @@ def test_dbt_assets_carry_row_counts_groups_and_described_columns(first_run):
     assert comment and "inferred" in comment
 
 
-def test_first_refresh_fills_raw_and_marts(first_run):
+def test_first_refresh_fills_raw_and_marts(first_run, refreshed):
     server, db, _, _, result = first_run
     assert result.success
     done = materialized(result)
     assert {"raw/acgme_listings", "raw/pages", "raw/program_facts", "marts/dim_programs",
             "marts/fct_program_img_features", "marts/dim_specialties", "marts/fct_program_policy_changes"} <= done
-    assert query(db, "select count(*) from marts.dim_programs")[0][0] == 60
+    assert query(db, "select count(*) from marts.dim_programs")[0][0] == RefreshedWeb.SIZE
     assert query(db, "select count(*) from raw.program_facts")[0][0] > 50
     assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
-    # dbt's parse state is kept beside this warehouse for the next run; the run's artefacts went with it
-    assert parse_cache_path(str(db)).is_file()
+    # dbt's parse state is kept beside the warehouse the run wrote for its next run; the run's artefacts went with it
+    first_db = refreshed.first.db
+    assert parse_cache_path(str(first_db)).is_file()
     assert not [d for d in DBT_PROJECT.project_dir.joinpath("target").glob("warehouse_models-*")
-                if d.stat().st_mtime >= db.stat().st_ctime - 300]
+                if d.stat().st_mtime >= first_db.stat().st_ctime - 300]
 
 
 def test_j1_only_program_has_both_flags_with_evidence(first_run):
@@ -104,7 +99,7 @@ def test_rerun_is_idempotent_and_policy_changes_appear(first_run):
     server.set_epoch(2)
     changed = run_job(defs, instance)
     assert changed.success
-    old = {p.program_id: p.facts for p in SampleWeb(60, 11, 1).programs}
+    old = {p.program_id: p.facts for p in SampleWeb(RefreshedWeb.SIZE, RefreshedWeb.SEED, 1).programs}
     new = {p.program_id: p.facts for p in server.web.programs}
     true_changes = {(pid, f) for pid in new for f in FACT_FIELDS if old[pid][f] != new[pid][f]}
     rows = query(db, "select program_id, fact_name, old_value, new_value, evidence_sentence from marts.fct_program_policy_changes")
@@ -118,7 +113,7 @@ def test_rerun_is_idempotent_and_policy_changes_appear(first_run):
 def test_volume_drop_blocks_downstream(first_run, tmp_path):
     server, db, instance, defs, _ = first_run
     programs_before = query(db, "select count(*) from marts.dim_programs")[0][0]
-    server.replace(SampleWeb(30, 11, server.web.epoch))  # half the programs vanish: a broken scrape
+    server.replace(SampleWeb(RefreshedWeb.SIZE // 2, RefreshedWeb.SEED, server.web.epoch))  # half the programs vanish: a broken scrape
     result = run_job(defs, instance)
     done = materialized(result)
     checks = {e.event_specific_data.asset_check_key.name: e.event_specific_data.passed
