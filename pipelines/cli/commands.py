@@ -262,27 +262,35 @@ def rank(applicant_id, version):
             made = con.execute("select count(*) from app.list_versions where applicant_id = ? and list_version = ?",
                                [applicant_id, version]).fetchone()[0]
             rows = con.execute("""
-                select specialty_name, list_rank, replace(coalesce(status, 'listed'), '_', ' '), tier, program_name, state,
-                       round(100 * chance)::integer, asks, gates
+                select specialty_name, list_rank, replace(coalesce(status, 'listed'), '_', ' '), tier, program_name, state, asks, gates
                 from app.ranked_lists where applicant_id = ? and list_version = ?
                 order by preference, list_rank""", [applicant_id, version]).fetchall()
-            from pipelines.publishing import wording
+            from pipelines.publishing import messages, wording
 
-            rows = [(*r[:6], f"{r[6]}%", "; ".join([wording.label(f) + "?" for f in (r[7] or [])]
-                                                 + [wording.exclusion(g) for g in (r[8] or [])])) for r in rows]
+            rows = [(*r[:6], "; ".join([wording.label(f) + "?" for f in (r[6] or [])]
+                                       + [wording.exclusion(g) for g in (r[7] or [])])) for r in rows]
+            targets = (con.execute("select target_specialties from app.applicants where applicant_id = ?",
+                                   [applicant_id]).fetchone() or [[]])[0]
+            suggestions = messages._suggestions_many(con, [applicant_id]).get(applicant_id, [])
         except Exception as exc:
             if "does not exist" not in str(exc):
                 raise
-            made, rows = 0, []
+            made, rows, targets, suggestions = 0, [], [], []
     if version is None or not made:
         raise click.ClickException(f"no ranked list for {applicant_id!r}; run `smartpick run` first")
-    if not rows:  # the list exists and holds no program: say so, it is not missing
-        click.echo(f"List version {version} for {applicant_id} holds no program: the warehouse has no program of their "
-                   "specialties yet")
-        return
-    click.echo(f"List version {version} for {applicant_id} (scores rank programs; they are not match probabilities)")
-    click.echo(tabulate(rows, headers=["specialty", "#", "outcome", "tier", "program", "state", "chance",
-                                       "ask the program / excluded because"], maxcolwidths=[None, None, None, None, 44, None, None, 44]))
+    empty = [t for t in targets if t not in {r[0] for r in rows}]
+    if rows:
+        click.echo(f"List version {version} for {applicant_id} (programs in fit order within each outcome; no row is a chance)")
+        click.echo(tabulate(rows, headers=["specialty", "#", "outcome", "tier", "program", "state",
+                                           "ask the program / excluded because"], maxcolwidths=[None, None, None, None, 44, None, 44]))
+    else:  # the list exists and holds no program: say so, it is not missing
+        click.echo(f"List version {version} for {applicant_id} holds no program.")
+    for name in empty:  # nothing empty without a word
+        click.echo(f"{name}: SmartPick has no programs of this specialty yet, so nothing is listed for it.")
+    if empty and suggestions:
+        click.echo("A suggestion, not advice: specialties SmartPick has programs of where this applicant's Step 2 CK is at or "
+                   f"above the median of matched non-US IMGs ({suggestions[0]['source']}): "
+                   + "; ".join(f"{g['name']} (matched median {g['median']})" for g in suggestions))
 
 
 @main.command(epilog="Example: smartpick sql \"from marts.dim_programs select state, count(*) group by all\"")

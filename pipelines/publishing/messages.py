@@ -31,6 +31,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pipelines.publishing import escaping, picture, wording
 from pipelines.publishing import page as applicant_page
 from pipelines.publishing.mailparts import seven_bit_html, seven_bit_text
+from pipelines.scoring import score as scoring
+from pipelines.scoring.gates import BARRIERS, parameter_values
 from scrapers.facts import FIELDS
 
 
@@ -93,17 +95,14 @@ def _auc(m_mean, m_sd, n_mean, n_sd) -> float | None:
 def _specialties_many(con, applicant_ids: list[str]) -> dict[str, dict]:
     """Per applicant, their target specialties with the chance at their score: one query for all."""
     try:
-        rows = con.execute("""
+        rows = con.execute(f"""
             select t.applicant_id, t.step2ck_score, t.specialty_name, t.preference, s.img_match_rate, s.step2ck_informative,
                    s.step2ck_matched_mean, s.step2ck_matched_sd, s.step2ck_not_matched_mean, s.step2ck_not_matched_sd,
                    s.step2ck_matched_q1, s.step2ck_matched_median, s.step2ck_matched_q3,
                    s.step2ck_not_matched_q1, s.step2ck_not_matched_median, s.step2ck_not_matched_q3,
-                   smartpick_chance(t.step2ck_score, s.img_match_rate, s.step2ck_matched_mean, s.step2ck_not_matched_mean, s.step2ck_pooled_sd),
-                   smartpick_chance_bound(t.step2ck_score, s.img_match_rate, s.img_matched + s.img_not_matched, s.step2ck_matched_mean,
-                       s.step2ck_not_matched_mean, s.step2ck_pooled_sd, s.step2ck_matched_n, s.step2ck_not_matched_n, -1.96),
-                   smartpick_chance_bound(t.step2ck_score, s.img_match_rate, s.img_matched + s.img_not_matched, s.step2ck_matched_mean,
-                       s.step2ck_not_matched_mean, s.step2ck_pooled_sd, s.step2ck_matched_n, s.step2ck_not_matched_n, 1.96),
-                   s.programs_in_warehouse
+                   {scoring.chance_sql("t.step2ck_score", "s")}, {scoring.chance_sql("t.step2ck_score", "s", -1.96)},
+                   {scoring.chance_sql("t.step2ck_score", "s", 1.96)},
+                   s.programs_in_warehouse, s.img_matched, s.img_not_matched
             from (select applicant_id, step2ck_score, unnest(target_specialties) as specialty_name,
                          generate_subscripts(target_specialties, 1) as preference
                   from app.applicants where applicant_id in (select unnest($ids))) t
@@ -112,17 +111,68 @@ def _specialties_many(con, applicant_ids: list[str]) -> dict[str, dict]:
         return {}
     out: dict[str, dict] = {}
     for (aid, score, name, pref, rate, informative, m_mean, m_sd, n_mean, n_sd, mq1, mmed, mq3, nq1, nmed, nq3,
-         chance, low, high, n_programs) in rows:
+         chance, low, high, n_programs, matched_n, not_matched_n) in rows:
         matched, not_matched = (mq1, mmed, mq3), (nq1, nmed, nq3)
         png = picture.step2ck_picture(score, matched, not_matched)
+        cohort = None if matched_n is None else int(matched_n + (not_matched_n or 0))
+        shown = scoring.shown_chance(chance, low, high, rate, cohort)
         out.setdefault(aid, {})[name] = {
-            "name": name, "preference": pref, "has_figures": rate is not None,
-            "chance_pct": None if chance is None else round(100 * chance),
-            "low_pct": None if low is None else round(100 * low), "high_pct": None if high is None else round(100 * high),
-            "rate_pct": None if rate is None else round(100 * rate), "informative": bool(informative),
+            "name": name, "preference": pref, "has_figures": shown is not None and not shown["small"],
+            "small_cohort": bool(shown and shown["small"]),
+            "cohort_matched": None if matched_n is None else int(matched_n), "cohort": cohort,
+            "chance_pct": shown["pct"] if shown and not shown["small"] else None,
+            "low_pct": shown["low"] if shown and not shown["small"] else None,
+            "high_pct": shown["high"] if shown and not shown["small"] else None,
+            "informative": bool(informative), "flat": m_mean is not None and n_mean is not None and m_mean <= n_mean,
+            "clears_quartile": score is not None and mq3 is not None and score >= mq3,
             "auc": _auc(m_mean, m_sd, n_mean, n_sd), "picture": png, "cid": f"step2ck-{pref}",
             "caption": picture.caption(score, matched, not_matched, name) if png else "",
-            "programs_in_warehouse": n_programs or 0}
+            "programs_in_warehouse": n_programs or 0, "barriers": [], "suggestions": []}
+    return out
+
+
+def _barriers_many(con, applicant_ids: list[str], params: scoring.ScoringParams) -> dict[tuple[str, str], list[str]]:
+    """Per (applicant, specialty): a sentence for each profile fact the published figures do not reflect
+    (gates.BARRIERS), with counts from SmartPick's own programs."""
+    values = parameter_values(params)
+    counts = ", ".join(f"bool_or({b.applies.format(**values)}), count(*) filter (where {b.stated}), "
+                       f"count(*) filter (where {b.hit})" for b in BARRIERS)
+    try:
+        rows = con.execute(f"""
+            select s.applicant_id, s.specialty_name, count(*), any_value({params.match_year} - a.graduation_year), {counts}
+            from app.program_scores s join app.applicants a using (applicant_id)
+            join marts.fct_program_img_features f using (program_id),
+            lateral (select greatest(a.step1_attempts + case when a.step1_result = 'fail' then 1 else 0 end, a.step2ck_attempts) as attempts,
+                            {params.match_year} - a.graduation_year as years)
+            where s.applicant_id in (select unnest(?))
+            group by s.applicant_id, s.specialty_name""", [list(applicant_ids)]).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    out: dict[tuple[str, str], list[str]] = {}
+    for aid, spec, programs, years, *flags in rows:
+        yours = f"of your {wording.plural(programs, 'program')}"
+        out[(aid, spec)] = [b.words(flags[3 * i + 1], flags[3 * i + 2], yours, {"years": years})
+                            for i, b in enumerate(BARRIERS) if flags[3 * i]]
+    return out
+
+
+def _suggestions_many(con, applicant_ids: list[str]) -> dict[str, list[dict]]:
+    """For a target specialty with no program yet: up to three other specialties SmartPick has programs of
+    where the applicant's Step 2 CK is at or above the matched non-US IMGs' median (published figures)."""
+    try:
+        rows = con.execute("""
+            select a.applicant_id, s.specialty_name, s.step2ck_matched_median::integer, s.nrmp_source
+            from app.applicants a join marts.dim_specialties s
+              on a.step2ck_score >= s.step2ck_matched_median and s.programs_in_warehouse > 0
+             and not list_contains(a.target_specialties, s.specialty_name)
+            where a.applicant_id in (select unnest(?))
+            qualify row_number() over (partition by a.applicant_id order by s.img_match_rate desc, s.specialty_name) <= 3
+            order by a.applicant_id, s.img_match_rate desc, s.specialty_name""", [list(applicant_ids)]).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    out: dict[str, list[dict]] = {}
+    for aid, name, median, source in rows:
+        out.setdefault(aid, []).append({"name": name, "median": median, "source": source})
     return out
 
 
@@ -135,30 +185,39 @@ def list_context(con, applicant_id: str, version: int) -> dict:
 
 
 def list_contexts(con, lists: list[tuple[str, int]]) -> dict[str, dict]:
-    """What a message or report shows, for many (applicant, list version) at once: five queries in all
-    (applicants, list rows, specialties, openers, program facts), not five per applicant."""
+    """What a message or report shows, for many (applicant, list version) at once: a fixed number of
+    queries in all (applicants, list rows, specialties, barriers, suggestions, openers, program facts),
+    not one set per applicant."""
     ids = [aid for aid, _ in lists]
+    params = scoring.ScoringParams.for_today()
     people = {r[0]: r[1:] for r in con.execute(
         "select applicant_id, name, email, is_sample, step2ck_score, visa_need from app.applicants "
         "where applicant_id in (select unnest(?))", [ids]).fetchall()}
     rows_by: dict[str, list] = {aid: [] for aid in ids}
     for r in con.execute("""
             select l.applicant_id, specialty_name, preference, list_rank, coalesce(status, 'listed'), tier, program_id, program_name,
-                   state, city, score, chance, chance_low, chance_high, items, gates, asks, program_email, website, reasons,
+                   state, city, score, signals_up, signals_down, items, gates, asks, program_email, website, reasons,
                    recommended_applications, specialty_chance
             from app.ranked_lists l join (select unnest(?) as applicant_id, unnest(?) as list_version) w using (applicant_id, list_version)
             order by l.applicant_id, preference, list_rank""", [ids, [v for _, v in lists]]).fetchall():
         rows_by[r[0]].append(r[1:])
     specs_by = _specialties_many(con, ids)
+    barriers = _barriers_many(con, ids, params)
+    suggestions = _suggestions_many(con, ids)
     openers_by: dict[str, list] = {}
-    for aid, change, n in con.execute(
-            "select applicant_id, change, programs_opened from app.applicant_openers where applicant_id in (select unnest(?)) "
-            "and programs_opened > 0 order by applicant_id, programs_opened desc, change", [ids]).fetchall():
-        openers_by.setdefault(aid, []).append((change, n))
+    for aid, change, n, ask in con.execute(
+            "select applicant_id, change, programs_opened, coalesce(programs_ask_first, 0) from app.applicant_openers "
+            "where applicant_id in (select unnest(?)) and programs_opened + coalesce(programs_ask_first, 0) > 0 "
+            "order by applicant_id, programs_opened desc, programs_ask_first desc, change", [ids]).fetchall():
+        openers_by.setdefault(aid, []).append((change, n, ask))
     details = applicant_page.program_details(con, sorted({r[5] for rs in rows_by.values() for r in rs}))
     out = {}
     for aid, version in lists:
-        ctx = _context(aid, version, people[aid], rows_by[aid], specs_by.get(aid, {}), openers_by.get(aid, []))
+        specs = specs_by.get(aid, {})
+        for name, spec in specs.items():
+            spec["barriers"] = barriers.get((aid, name), [])
+            spec["suggestions"] = suggestions.get(aid, []) if spec["programs_in_warehouse"] == 0 else []
+        ctx = _context(aid, version, people[aid], rows_by[aid], specs, openers_by.get(aid, []))
         ctx["details"] = {r[5]: details[r[5]] for r in rows_by[aid] if r[5] in details}
         out[aid] = ctx
     return out
@@ -175,27 +234,35 @@ def page_html(ctx: dict) -> str:
     return _page_part(ctx)["content"]
 
 
+def _empty_spec(spec: dict) -> None:
+    spec.update({"recommended": None, "tiers": {"safety": [], "target": [], "reach": []}, "step3": [], "ask": [], "excluded": {},
+                 "listed_count": 0, "excluded_count": 0})
+
+
 def _context(applicant_id: str, version: int, a, rows: list, specs: dict, openers: list) -> dict:
     sample = bool(a[2]) or any("(SAMPLE)" in (r[6] or "") for r in rows)
+    relevant = _relevant_facts(a[4])
     for spec in specs.values():
-        spec.update({"recommended": None, "tiers": {"safety": [], "target": [], "reach": []}, "ask": [], "excluded": {},
-                     "listed_count": 0, "excluded_count": 0})
-    for (spec_name, pref, rank, status, tier, pid, pname, state, city, score, chance, low, high, items, gates, asks,
+        _empty_spec(spec)
+    for (spec_name, pref, rank, status, tier, pid, pname, state, city, fit, up, down, items, gates, asks,
          program_email, website, legacy, rec, spec_chance) in rows:
-        spec = specs.setdefault(spec_name, {"name": spec_name, "preference": pref, "tiers": {"safety": [], "target": [], "reach": []},
-                                            "ask": [], "excluded": {}, "listed_count": 0, "excluded_count": 0, "picture": None,
-                                            "chance_pct": round(100 * spec_chance) if spec_chance is not None else None,
-                                            "informative": False, "has_figures": False, "programs_in_warehouse": 0})
+        spec = specs.get(spec_name)
+        if spec is None:  # a specialty no longer in the marts: its rows still show, without figures
+            spec = specs[spec_name] = {"name": spec_name, "preference": pref, "picture": None, "chance_pct": None, "informative": False,
+                                       "has_figures": False, "small_cohort": False, "programs_in_warehouse": 0, "barriers": [],
+                                       "suggestions": []}
+            _empty_spec(spec)
         spec["recommended"] = rec
         entry = {"list_rank": rank, "status": status, "tier": tier, "program_id": pid, "program_name": pname, "state": state,
-                 "city": city, "score": score, "chance_pct": None if chance is None else round(100 * chance),
-                 "low_pct": None if low is None else round(100 * low), "high_pct": None if high is None else round(100 * high),
+                 "city": city, "fit": fit, "because": wording.because(up, down),
                  "website": escaping.http_url(website), "website_text": None if escaping.http_url(website) else (website or None),
                  "program_email": program_email,
                  "reasons": ([{"text": wording.reason(i), **_evidence(i)} for i in items] if items is not None
                              else [{"text": r, "sentence": "", "url": None, "checked": None} for r in (legacy or [])]),
                  "gates": [{"text": wording.exclusion(g), "code": g["code"], **_evidence(g)} for g in (gates or [])],
-                 "questions": [wording.question(f) for f in (asks or [])], "asks_codes": list(asks or []),
+                 # the open questions that could exclude this applicant, and only those
+                 "questions": [wording.question(f) for f in (asks or []) if f in relevant or f not in FIELDS],
+                 "asks_codes": list(asks or []),
                  "mailto": wording.mailto(program_email, pname, list(asks or []), sample) if asks else None}
         if status == "excluded":
             group = spec["excluded"].setdefault(entry["gates"][0]["code"] if entry["gates"] else "other",
@@ -203,6 +270,8 @@ def _context(applicant_id: str, version: int, a, rows: list, specs: dict, opener
                                                  "programs": []})
             group["programs"].append(entry)
             spec["excluded_count"] += 1
+        elif status == "open_with_step3":
+            spec["step3"].append(entry)
         elif status == "ask_first":
             spec["ask"].append(entry)
         else:
@@ -210,11 +279,13 @@ def _context(applicant_id: str, version: int, a, rows: list, specs: dict, opener
             spec["listed_count"] += 1
     for spec in specs.values():
         spec["excluded_groups"] = sorted(spec.pop("excluded").values(), key=lambda g: -len(g["programs"]))
+        spec["empty"] = not any((spec["listed_count"], spec["step3"], spec["ask"], spec["excluded_groups"]))
     return {"applicant_id": applicant_id, "name": one_line(a[0]), "email": a[1], "version": version, "sample": sample,
             "step2ck_score": a[3], "visa_need": a[4],
             "specialties": sorted(specs.values(), key=lambda s: s["preference"]),
             "listed_total": sum(s["listed_count"] for s in specs.values()),
-            "openers": [wording.opener(c, n) for c, n in openers], "legend": wording.LEGEND}
+            "step3_total": sum(len(s["step3"]) for s in specs.values()),
+            "openers": [wording.opener(c, n, ask) for c, n, ask in openers], "legend": wording.legend(specs.values())}
 
 
 def _entries(ctx: dict):
@@ -222,6 +293,8 @@ def _entries(ctx: dict):
         for tier in ("safety", "target", "reach"):
             for e in s["tiers"].get(tier, []):
                 yield s, e
+        for e in s["step3"]:
+            yield s, e
         for e in s["ask"]:
             yield s, e
         for g in s["excluded_groups"]:
@@ -230,17 +303,19 @@ def _entries(ctx: dict):
 
 
 def list_csv(ctx: dict) -> bytes:
-    """Every program of the applicant's specialties, in the three outcomes, with the reasons in words."""
+    """Every program of the applicant's specialties, in every outcome, with the reasons in words. No
+    column holds a percentage; questions only on the rows to ask first."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["specialty", "status", "tier", "program_id", "program_name", "state", "chance", "chance_low", "chance_high",
-                "reasons", "excluded_because", "ask_the_program", "evidence_pages"] + (["sample_data"] if ctx["sample"] else []))
+    w.writerow(["specialty", "status", "tier", "program_id", "program_name", "state", "because", "reasons",
+                "excluded_because", "ask_the_program", "evidence_pages"] + (["sample_data"] if ctx["sample"] else []))
     for s, e in _entries(ctx):
         pages = sorted({x["url"] for x in e["reasons"] + e["gates"] if x.get("url")})
         w.writerow([csv_cell(x) for x in (s["name"], e["status"].replace("_", " "), e["tier"] or "", e["program_id"], e["program_name"],
-                                           e["state"], e["chance_pct"], e["low_pct"], e["high_pct"],
-                                           "; ".join(r["text"] for r in e["reasons"]), "; ".join(g["text"] for g in e["gates"]),
-                                           " ".join(e["questions"]), " ".join(pages))] + (["SAMPLE"] if ctx["sample"] else []))
+                                           e["state"], e["because"], "; ".join(r["text"] for r in e["reasons"]),
+                                           "; ".join(g["text"] for g in e["gates"]),
+                                           " ".join(e["questions"]) if e["status"] == "ask_first" else "", " ".join(pages))]
+                   + (["SAMPLE"] if ctx["sample"] else []))
     return buf.getvalue().encode("utf-8")
 
 

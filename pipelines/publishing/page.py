@@ -28,6 +28,7 @@ SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(SCRIPT.encode()).diges
 VISA_FACTS = {"j1": ("sponsors_j1",), "h1b": ("sponsors_h1b", "requires_step3_for_h1b"),
               "either": ("sponsors_j1", "sponsors_h1b", "requires_step3_for_h1b"), "none": ()}
 VISA_GATES = {g.code for g in gates.GATES if g.group == "visa"}
+OUTCOMES = {"listed": "listed", "open_with_step3": "open with Step 3", "ask_first": "ask first", "excluded": "excluded"}
 
 
 def program_details(con, program_ids: list[str]) -> dict[str, dict]:
@@ -54,7 +55,8 @@ def program_details(con, program_ids: list[str]) -> dict[str, dict]:
                           "confidence": confidence, "conflict": bool(conflict),
                           "question": None if value is not None else spec.question})
         out[pid] = {"region": region, "positions": positions,
-                    "img_share_pct": None if share is None else round(100 * share),
+                    "img_share_pct": None if share is None else round(100 * share),  # the filter's key, never shown as a percentage
+                    "img_residents": f"{img} of {counted}" if share is not None else None,
                     "roster": f"{img} of {counted} residents listed trained outside the US/Canada" if share is not None else None,
                     "roster_url": http_url(roster), "facts": facts}
     return out
@@ -65,6 +67,8 @@ def _visa_route(entry: dict, visa_need: str) -> str:
         return "not needed"
     if any(g["code"] in VISA_GATES for g in entry["gates"]):
         return "closed"
+    if entry["status"] == "open_with_step3":
+        return "open with Step 3"
     if set(entry["asks_codes"]) & set(VISA_FACTS.get(visa_need, ())):
         return "unknown"
     return "open"
@@ -74,16 +78,17 @@ def rows(ctx: dict, details: dict) -> list[dict]:
     """One row per program of the list, every outcome, in list order."""
     out = []
     for spec in ctx["specialties"]:
-        entries = ([e for t in ("safety", "target", "reach") for e in spec["tiers"].get(t, [])] + spec["ask"]
+        entries = ([e for t in ("safety", "target", "reach") for e in spec["tiers"].get(t, [])] + spec["step3"] + spec["ask"]
                    + [e for g in spec["excluded_groups"] for e in g["programs"]])
         for e in entries:
             d = details.get(e["program_id"], {})
             facts = d.get("facts", [])
             row = {**e, "specialty": spec["name"], "region": d.get("region") or "",
-                   "positions": d.get("positions"), "img_share_pct": d.get("img_share_pct"), "roster": d.get("roster"),
+                   "positions": d.get("positions"), "img_share_pct": d.get("img_share_pct"),
+                   "img_residents": d.get("img_residents"), "roster": d.get("roster"),
                    "roster_url": d.get("roster_url"), "facts": facts,
                    "unknown": sum(1 for f in facts if not f["known"]),
-                   "outcome": {"listed": "listed", "ask_first": "ask first", "excluded": "excluded"}[e["status"]]}
+                   "outcome": OUTCOMES[e["status"]]}
             row["visa"] = _visa_route(row, ctx.get("visa_need"))
             out.append(row)
     return out
@@ -92,25 +97,29 @@ def rows(ctx: dict, details: dict) -> list[dict]:
 def page_data(table: list[dict]) -> list[dict]:
     """What the script filters on: short keys, no personal data beyond what the page already shows."""
     return [{"i": i, "sp": r["specialty"], "st": r["state"] or "", "rg": r["region"], "oc": r["status"],
-             "ti": r["tier"] or "", "ch": r["chance_pct"], "vi": r["visa"], "un": r["unknown"], "im": r["img_share_pct"],
+             "ti": r["tier"] or "", "fo": r["fit"], "by": r["because"], "vi": r["visa"], "un": r["unknown"],
+             "im": r["img_share_pct"], "ir": r["img_residents"] or "",
              "po": r["positions"], "nm": r["program_name"], "ci": r["city"] or "", "id": r["program_id"],
              "ex": "; ".join(g["text"] for g in r["gates"]), "as": r["asks_codes"]} for i, r in enumerate(table)]
 
 
-def facts_html(templates, detail: dict):
-    """A program's fact list, rendered once per program and kept on its details entry: every page of a
-    chunk shares the entries, and most programs appear in many applicants' lists."""
-    if "facts_html" not in detail:
-        html = templates.get_template("page_facts.html.j2").render(r=detail).rstrip("\n")
-        detail["facts_html"] = Markup(seven_bit_html(html) or html)  # wrapped once here, not in every page
-    return detail["facts_html"]
+def facts_html(templates, detail: dict, hidden: frozenset = frozenset()):
+    """A program's fact list, rendered once per program and set of hidden facts and kept on its details
+    entry: every page of a chunk shares the entries, and most programs appear in many applicants' lists.
+    `hidden`: facts that cannot matter to this applicant (the H-1B's facts to a J-1 applicant), left out."""
+    cache = detail.setdefault("facts_html", {})
+    if hidden not in cache:
+        html = templates.get_template("page_facts.html.j2").render(r=detail, hidden=hidden).rstrip("\n")
+        cache[hidden] = Markup(seven_bit_html(html) or html)  # wrapped once here, not in every page
+    return cache[hidden]
 
 
 def render(templates, ctx: dict, details: dict) -> str:
     table = rows(ctx, details)
     empty = {"facts": [], "roster": None, "roster_url": None}
+    hidden = frozenset(VISA_FACTS["either"]) - frozenset(VISA_FACTS.get(ctx.get("visa_need") or "none", ()))
     for r in table:
-        r["facts_html"] = facts_html(templates, details.get(r["program_id"], empty))
+        r["facts_html"] = facts_html(templates, details.get(r["program_id"], empty), hidden)
     images = {s["cid"]: "data:image/png;base64," + base64.b64encode(s["picture"]).decode()
               for s in ctx["specialties"] if s.get("picture")}
     # a row a line: a message carries the page unencoded only with lines under 998 octets (mailparts)

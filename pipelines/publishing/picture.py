@@ -11,9 +11,19 @@ import struct
 from functools import lru_cache
 import zlib
 
-WIDTH, HEIGHT = 360, 84
+WIDTH, HEIGHT = 360, 96
 LOW, HIGH = 190, 290  # Step 2 CK axis
 GREEN, GREY, RED, INK, PAPER = (22, 128, 61), (120, 120, 120), (200, 30, 30), (40, 40, 40), (255, 255, 255)
+
+
+# the axis numbers, a 3 x 5 pixel font drawn at twice its size: rows top to bottom, "1" = ink
+_DIGITS = {
+    "0": ("111", "101", "101", "101", "111"), "1": ("010", "110", "010", "010", "111"), "2": ("111", "001", "111", "100", "111"),
+    "3": ("111", "001", "111", "001", "111"), "4": ("101", "101", "111", "001", "001"), "5": ("111", "100", "111", "001", "111"),
+    "6": ("111", "100", "111", "101", "111"), "7": ("111", "001", "001", "001", "001"), "8": ("111", "101", "111", "101", "111"),
+    "9": ("111", "101", "111", "001", "111"),
+}
+LABELS = range(200, HIGH + 1, 20)
 
 
 def _x(score: float) -> int:
@@ -52,6 +62,15 @@ def step2ck_picture(score: int | None, matched: tuple, not_matched: tuple) -> by
     rect(10, WIDTH - 10, 70, 71, INK)  # the axis, a tick every 10 points
     for s in range(LOW, HIGH + 1, 10):
         rect(_x(s), _x(s) + 1, 66, 76 if s % 50 == 0 else 73, INK)
+    for s in LABELS:  # numbers under the axis, centred on their ticks
+        text = str(s)
+        left = _x(s) - (len(text) * 8 - 2) // 2
+        for k, ch in enumerate(text):
+            for row, bits in enumerate(_DIGITS[ch]):
+                for col, bit in enumerate(bits):
+                    if bit == "1":
+                        x0, y0 = left + 8 * k + 2 * col, 80 + 2 * row
+                        rect(x0, x0 + 2, y0, y0 + 2, INK)
     if score is not None:
         x = _x(score)
         rect(x - 1, x + 2, 4, 70, RED)
@@ -62,4 +81,4 @@ def caption(score: int | None, matched: tuple, not_matched: tuple, specialty: st
     mine = f"the red line is your {score}" if score is not None else "you have no Step 2 CK score yet"
     return (f"{specialty}, Step 2 CK of non-US IMGs (NRMP 2026): matched, green, middle half {matched[0]:.0f}–{matched[2]:.0f} "
             f"(median {matched[1]:.0f}); not matched, grey, {not_matched[0]:.0f}–{not_matched[2]:.0f} (median {not_matched[1]:.0f}); "
-            f"{mine}. Axis {LOW} to {HIGH}, a tick every 10 points.")
+            f"{mine}. Axis {LOW} to {HIGH}, a tick every 10 points, numbered every 20.")

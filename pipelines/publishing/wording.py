@@ -6,19 +6,48 @@ Fact names never reach an applicant: labels, questions and values come from the 
 """
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 
 from pipelines.publishing import escaping
 from pipelines.scoring import gates
+from pipelines.scoring.params import ScoringParams
 from scrapers.facts.catalogue import BY_NAME, VALUE_WORDS
 
+plural = gates.plural
+
+_TIERS_NOTE = ("Tiers are SmartPick's judgement from five signals, not probabilities: the residents' roster, your margin "
+               "over a stated Step 2 CK floor, your visa stated as sponsored, the program's size and the specialty's "
+               "IMG match rate.")
 LEGEND = [
-    ("Safety", "your chance here is high even at the low end of its range, and nothing stated rules you out."),
-    ("Target", "about an even chance: the bulk of your applications."),
-    ("Reach", "a lower chance, but nothing stated rules you out."),
+    ("Safety", "at least three signals count for this program and none against, and nothing stated rules you out."),
+    ("Target", "more signals count for this program than against it, and nothing stated rules you out."),
+    ("Reach", "as many signals count against it as for it, or none is known either way; nothing stated rules you out."),
+    ("Open with Step 3", "the program states it sponsors the H-1B; it is open to you once USMLE Step 3 is passed by its "
+                         "date (the page's own, or SmartPick's assumption, labelled as such)."),
     ("Ask first", "nothing stated rules you out, but a page is silent on something that could: send the question before applying."),
     ("Excluded", "a page states a rule you do not meet today; the reason is given, with the sentence and page."),
 ]
+
+
+def legend(specs=None) -> list[tuple[str, str]]:
+    """The legend for the rows a list shows: "Open with Step 3" only where such rows exist."""
+    step3 = specs is None or any(s.get("step3") for s in specs)
+    return [(t, x) for t, x in LEGEND if t != "Open with Step 3" or step3] + [("Tiers", _TIERS_NOTE)]
+
+
+_PARAM_WORDS = {k: str(v) for k, v in dataclasses.asdict(ScoringParams.for_today()).items()}
+
+
+def because(up: int | None, down: int | None) -> str:
+    """The signals behind a listed program's tier in one line; empty when none is known either way."""
+    words = _PARAM_WORDS
+    up_, down_ = up or 0, down or 0
+    pos = [sig.up_words.format(**words) for i, sig in enumerate(gates.SIGNALS) if up_ & (1 << i)]
+    neg = [sig.down_words.format(**words) for i, sig in enumerate(gates.SIGNALS) if down_ & (1 << i)]
+    parts = ([f"for: {'; '.join(pos)}"] if pos else []) + ([f"against: {'; '.join(neg)}"] if neg else [])
+    return " · ".join(parts)
+
 
 OPENERS = {change: words for change, (_when, _assignments, words) in gates.OPENERS.items()}
 
@@ -71,8 +100,11 @@ def _mailto(address: str, program_name: str, facts: tuple, sample: bool) -> str 
                            + "\n".join(f"- {question(f)}" for f in facts) + "\n\nThank you.")
 
 
-def opener(change: str, n: int) -> str:
-    return f"{OPENERS.get(change, change)}: {n} more program{'s' if n != 1 else ''}"
+def opener(change: str, listed: int, ask_first: int = 0) -> str:
+    """What one change would open: programs it would list, and apart, programs it would only move to ask first."""
+    parts = ([f"{plural(listed, 'more program')} listed"] if listed else []) + (
+        [f"{plural(ask_first, 'more program')} to ask first (a page is silent on another rule)"] if ask_first else [])
+    return f"{OPENERS.get(change, change)}: {', and '.join(parts) if parts else 'no more programs'}"
 
 
 def policy_change(fact: str, old, new) -> str:

@@ -14,14 +14,21 @@ class ScoringParams:
     rank_deadline: dt.date
     training_start: dt.date
     h1b_step3_deadline: dt.date  # H-1B petitions are filed ~90 days before July 1: Step 3 must be in by then
-    safety_threshold: float = 0.60
-    target_threshold: float = 0.35
-    beta_img_share: float = 2.0
-    beta_index: float = 0.5
+    # tiers: named, program-relative signals (gates.SIGNALS), each a judgement call (docs/scoring.md)
+    safety_signals: int = 3  # safety: at least this many signals for, none against
+    floor_margin_up: int = 10  # Step 2 CK this many points or more over a stated floor counts for
+    floor_margin_down: int = 5  # fewer points than this over a stated floor counts against
+    rate_up: float = 0.50  # the specialty matches at least half of the non-US IMGs who prefer it (NRMP)
+    rate_down: float = 0.30  # fewer than three in ten
+    # the fit order, after the signals: the applicant's own places and program type
     fit_state: float = 0.15
     fit_region: float = 0.10
     fit_type: float = 0.05
-    overall_img_rate: float = 0.58  # NRMP 2025 non-US IMG match rate (img_match_rates_by_year seed)
+    # the specialty chance as shown: rounded to 5 points, its range widened by this (the model's own
+    # weakness: NRMP's tables leave out applicants never interviewed) and always holding the specialty's rate
+    chance_step: int = 5
+    range_margin: float = 0.05
+    small_cohort: int = 30  # fewer IMGs than this behind a specialty's figures: counts in words, no percentage
     yog_ask_after: int = 3  # judgement: graduation cutoffs of 3 years or fewer are common enough to ask about
     usce_months_variant: int = 12  # "what would open most": the longest stated USCE minimum on real pages
 

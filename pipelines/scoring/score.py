@@ -8,12 +8,14 @@ words gates.py gives each code, so no field name reaches an applicant.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import jinja2
 
 from scrapers.facts import FIELDS
-from pipelines.scoring.gates import ASK_FACTS, ASKS, GATE_CODES, GATES, OPENERS, REASONS
+from pipelines.scoring.gates import ASK_FACTS, ASKS, GATE_CODES, GATES, OPENERS, REASONS, SIGNAL_CODES, SIGNALS
+from pipelines.scoring.gates import parameter_values
 from pipelines.scoring.params import ScoringParams
 from pipelines.scoring.tables import ensure_scoring
 from warehouse import transaction
@@ -24,13 +26,14 @@ __all__ = ["ScoringParams", "CHANCE_MACROS", "GATE_CODES", "ASK_FACTS", "score",
 SQL = Path(__file__).with_name("sql")
 _TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(SQL), undefined=jinja2.StrictUndefined,
                                 keep_trailing_newline=True)
-CHANCE_MACROS = (SQL / "chance_macros.sql").read_text()
+MACROS = CHANCE_MACROS = (SQL / "macros.sql").read_text()
 
 
-def chance_sql(score: str, s: str, z: float | None = None, fallback: float | None = None) -> str:
+def chance_sql(score: str, s: str, z: float | None = None) -> str:
     """The specialty chance at `score` (or, with z = -1.96 / 1.96, an end of its range) from the published
-    figures of `s` (a marts.dim_specialties row alias): the one spelling scoring and publishing share."""
-    rate = f"{s}.img_match_rate" if fallback is None else f"coalesce({s}.img_match_rate, {fallback})"
+    figures of `s` (a marts.dim_specialties row alias): the one spelling scoring and publishing share.
+    Null where NRMP publishes no rate for the specialty: no figure is made up to stand in for it."""
+    rate = f"{s}.img_match_rate"
     figures = f"{s}.step2ck_matched_mean, {s}.step2ck_not_matched_mean, {s}.step2ck_pooled_sd"
     if z is None:
         return f"smartpick_chance({score}, {rate}, {figures})"
@@ -39,11 +42,11 @@ def chance_sql(score: str, s: str, z: float | None = None, fallback: float | Non
 
 
 def _render(name: str, p: ScoringParams, **kw) -> str:
-    return _TEMPLATES.get_template(name).render(p=p, chance=lambda score, s, z=None: chance_sql(score, s, z, p.overall_img_rate), **kw)
+    return _TEMPLATES.get_template(name).render(p=p, chance=chance_sql, **kw)
 
 
 def ensure_schema(con) -> None:
-    ensure_scoring(con, GATE_CODES, ASK_FACTS)
+    ensure_scoring(con, GATE_CODES, ASK_FACTS, SIGNAL_CODES)
     con.execute(CHANCE_MACROS)
 
 
@@ -75,13 +78,14 @@ def _judged(p: ScoringParams, applicants: str, only: str | None = None, evidence
     just those pairs, joined before any evidence column is built, so explaining 0.8 M shown pairs never
     materialises 27 M wide ones. Without evidence (scores, "what would open most"), no sentence, page or
     date is carried through 27 M pairs: the exclusions and open questions are two bitmasks."""
-    values = {"rank_deadline": p.rank_deadline, "training_start": p.training_start}
+    values = parameter_values(p)
     return dict(
         applicants=applicants, only=only, evidence=evidence, as_known=_AS_KNOWN,
         evidence_columns=_EVIDENCE_COLUMNS if evidence else "null as _no_evidence",
         programs=_PROGRAMS_WITH_DATES if evidence else "marts.dim_programs",
         gates=[{"condition": g.sql(p), "item": _item(g.code, tuple(n.format(**values) for n in g.numbers), g.fact)} for g in GATES],
-        gate_mask=_mask([g.sql(p) for g in GATES]), ask_mask=_mask([a.sql(p) for a in ASKS]))
+        gate_mask=_mask([g.sql(p) for g in GATES]), ask_mask=_mask([a.sql(p) for a in ASKS]),
+        signals_up=_mask([x.sql("up", p) for x in SIGNALS]), signals_down=_mask([x.sql("down", p) for x in SIGNALS]))
 
 
 def _row_text(con, table: str, alias: str) -> str:
@@ -149,8 +153,8 @@ def _applicant_relation(applicant_ids: list[str] | None) -> str:
     return f"(select * from app.applicants {flt})"
 
 
-SCORE_COLUMNS = ("applicant_id, program_id, specialty_name, preference, specialty_chance, chance, chance_low, chance_high, "
-                 "score, tier, outcome, gated, gate_mask, ask_mask, scored_at")
+SCORE_COLUMNS = ("applicant_id, program_id, specialty_name, preference, specialty_chance, fit_order, tier, outcome, gated, "
+                 "gate_mask, ask_mask, signals_up, signals_down, scored_at")
 
 
 def score_pairs(con, params: ScoringParams, applicant_ids: list[str] | None) -> None:
@@ -206,7 +210,9 @@ def build_lists(con, applicant_ids: list[str] | None = None, params: ScoringPara
     params_ = {"ids": applicant_ids} if some else {}
     only = "(select applicant_id, program_id, specialty_name from _candidate)"
     explained = "(select * from app.applicants where applicant_id in (select applicant_id from _candidate))"
-    reasons = [{"condition": r.condition, "item": r.item or _item(r.code, r.numbers, r.fact)} for r in REASONS]
+    values = parameter_values(params)
+    reasons = [{"condition": r.condition.format(**values),
+                "item": r.item or _item(r.code, tuple(n.format(**values) for n in r.numbers), r.fact)} for r in REASONS]
     with transaction(con):
         con.execute(f"create or replace temp table _candidate as {_render('list.sql', params, some=some)}", params_)
         con.execute(f"create or replace temp table _explained as "
@@ -215,3 +221,27 @@ def build_lists(con, applicant_ids: list[str] | None = None, params: ScoringPara
         con.execute(_render("list_versions.sql", params))
         new = con.execute("select applicant_id from _new_versions order by 1").fetchall()
     return {"new_list_versions": len(new), "changed_applicants": [r[0] for r in new]}
+
+
+def shown_chance(chance: float | None, low: float | None, high: float | None, rate: float | None, cohort: int | None,
+                 p: ScoringParams | None = None) -> dict | None:
+    """The specialty chance as an applicant reads it, the one place that decides it.
+
+    None where NRMP publishes no rate. Where fewer than `small_cohort` IMGs stand behind the figures, no
+    percentage: the counts are shown in words instead (`small`). Otherwise the chance rounded to
+    `chance_step` points, and a range that always holds the specialty's own rate (what the score alone
+    cannot rule out) widened by `range_margin` on each side for what the model cannot see (judgement
+    call, docs/scoring.md), floored and ceiled to the step: a one-point range would claim a precision
+    the published tables do not have."""
+    p = p or ScoringParams.for_today()
+    if chance is None or rate is None:
+        return None
+    if cohort is not None and cohort < p.small_cohort:
+        return {"small": True}
+    step = p.chance_step
+    lo = min(x for x in (low, rate, chance) if x is not None) - p.range_margin
+    hi = max(x for x in (high, rate, chance) if x is not None) + p.range_margin
+    pct = int(round(100 * chance / step) * step)
+    lo_pct = max(0, int(math.floor(100 * lo / step + 1e-9) * step))
+    hi_pct = min(100, int(math.ceil(100 * hi / step - 1e-9) * step))
+    return {"small": False, "pct": pct, "low": min(lo_pct, pct), "high": max(hi_pct, pct)}

@@ -76,7 +76,7 @@ OWNERS = {
     "app.applicants": "applicants", "app.applicant_quarantine": "applicants", "app.erased_applicants": "applicants",
     "app.intake_files": "applicants",
     "app.pair_scores": "scoring", "app.program_scores": "scoring", "app.gate_mask_codes": "scoring",
-    "app.ask_mask_codes": "scoring", "app.list_versions": "scoring", "app.ranked_lists": "scoring",
+    "app.ask_mask_codes": "scoring", "app.signal_mask_codes": "scoring", "app.list_versions": "scoring", "app.ranked_lists": "scoring",
     "app.score_inputs": "scoring", "app.applicant_openers": "scoring",
     "app.delivery_ledger": "publishing",
 }

@@ -43,10 +43,10 @@ def test_lists_reports_and_emails_for_sample_applicants(published):
     assert list((published["outputs"] / "reports" / aid).glob("list-v1.*"))
 
 
-def test_lists_hold_three_outcomes_each_explained(published):
+def test_lists_hold_every_outcome_each_explained(published):
     db = published["db"]
     statuses = dict(query(db, "select status, count(*) from app.ranked_lists group by status"))
-    assert set(statuses) == {"listed", "ask_first", "excluded"}
+    assert set(statuses) == {"listed", "open_with_step3", "ask_first", "excluded"}
     tiers = {t for (t,) in query(db, "select distinct tier from app.ranked_lists where status = 'listed'")}
     assert tiers <= {"reach", "target", "safety"} and len(tiers) >= 2
     # tiers belong to listed programs only: an unknown never earns "safety"
@@ -54,6 +54,9 @@ def test_lists_hold_three_outcomes_each_explained(published):
     assert query(db, "select count(*) from app.ranked_lists where status = 'excluded' and len(gates) = 0")[0][0] == 0
     assert query(db, "select count(*) from app.ranked_lists where status = 'ask_first' and len(asks) = 0")[0][0] == 0
     assert query(db, "select count(*) from app.ranked_lists where status = 'listed' and len(items) = 0")[0][0] == 0
+    # a conditional route carries the sponsorship it rests on, and no tier
+    assert query(db, "select count(*) from app.ranked_lists where status = 'open_with_step3' "
+                     "and (tier is not null or not list_contains(list_transform(items, lambda x: x.code), 'step3_route'))")[0][0] == 0
     # every program of an applicant's specialties is accounted for: nobody and nothing dropped silently
     missing = query(db, """select count(*) from app.program_scores s where s.outcome <> 'listed' and not exists (
                              select 1 from app.ranked_lists r where r.applicant_id = s.applicant_id and r.program_id = s.program_id)""")

@@ -97,7 +97,7 @@ def test_filters_show_what_the_warehouse_holds_and_the_view_lives_in_the_url(pag
     browser.get(page["path"].as_uri())
     total = _warehouse(page)
     assert total == len(STATES) and _count(browser) == f"Showing {total} of {total} programs"
-    for box in ("f-oc-listed", "f-oc-ask_first"):
+    for box in ("f-oc-listed", "f-oc-open_with_step3", "f-oc-ask_first"):
         browser.find_element("id", box).click()
     excluded = _warehouse(page, "status = 'excluded'")
     assert 0 < excluded < total
@@ -118,13 +118,17 @@ def test_filters_show_what_the_warehouse_holds_and_the_view_lives_in_the_url(pag
     assert Select(browser.find_element("id", "f-st")).first_selected_option.text == "NY"
 
 
-def test_sorting_by_chance_orders_the_rows(page, browser):
+def test_sorting_by_signals_follows_the_fit_order(page, browser):
     browser.get(page["path"].as_uri())
-    browser.find_element("css selector", "th[data-key=ch] button").click()
-    shown = browser.execute_script("""return Array.from(document.querySelectorAll('#list tbody tr')).filter(r => !r.hidden)
-        .map(r => r.cells[4].textContent.trim()).filter(t => t).map(t => parseInt(t))""")
-    assert shown and shown == sorted(shown, reverse=True)
-    assert browser.find_element("css selector", "th[data-key=ch]").get_attribute("aria-sort") == "descending"
+    browser.find_element("css selector", "th[data-key=fo] button").click()
+    shown = browser.execute_script("""var d = JSON.parse(document.getElementById('data').textContent);
+        return Array.from(document.querySelectorAll('#list tbody tr')).filter(r => !r.hidden)
+        .map(r => d[Number(r.getAttribute('data-i'))].fo).filter(v => v !== null)""")
+    assert len(shown) > 1 and shown == sorted(shown, reverse=True)
+    assert browser.find_element("css selector", "th[data-key=fo]").get_attribute("aria-sort") == "descending"
+    # no program row shows a percentage
+    cells = browser.execute_script("return Array.from(document.querySelectorAll('#list tbody td')).map(c => c.textContent)")
+    assert not [c for c in cells if "%" in c]
 
 
 def test_a_detail_panel_quotes_the_stored_sentence_and_links_its_page(page, browser):

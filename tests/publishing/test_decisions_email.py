@@ -27,11 +27,16 @@ def test_an_applicant_excluded_everywhere_still_gets_reasons_and_what_would_open
     aid = applicant(tmp_path, con, visa_need="h1b", step3_passed=False)
     assert refresh(con, aid, smtp_sink.port).sent == 1
     text = smtp_sink.parsed()[0].get_body(("plain",)).get_content()
-    assert "No program is open to you" in text
-    assert "on a J-1 visa instead of an H-1B: 2 more programs" in text
-    assert "with USMLE Step 3 passed in time: 1 more program" in text
-    assert "does not sponsor the H-1B visa" in text and "Excluded (3)" in text
+    assert "No program is listed for you" in text and "1 program is open to you once USMLE Step 3 is passed" in text
+    assert "on a J-1 visa instead of an H-1B: 2 more programs listed" in text
+    assert "with USMLE Step 3 passed by each program's date: 1 more program listed" in text
+    assert "does not sponsor the H-1B visa" in text and "Excluded (2)" in text
     assert '"Page sentence on the H-1B visa sponsorship of program 0."' in text  # the evidence, quoted
+    # the H-1B sponsor is a conditional route, said as one, with its own sentence and SmartPick's date labelled
+    step3 = text.split("-- Open with Step 3 (1) --", 1)[1].split("--", 1)[0]
+    assert "sponsors the H-1B: open to you once USMLE Step 3 is passed by 1 April 2027" in step3
+    assert '"Page sentence on the H-1B visa sponsorship of program 2."' in step3 and "checked 2026-11-01" in step3
+    assert "SmartPick's assumption, not the program's" in step3
 
 
 def test_nothing_in_the_warehouse_for_a_specialty_is_said_not_skipped(tmp_path, smtp_sink):

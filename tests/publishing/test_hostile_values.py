@@ -31,7 +31,7 @@ HOSTILE = [
     ("cc and bcc in the address", {"program_email": "coord@example.org?cc=boss@evil.example&bcc=spy@evil.example"}),
     ("encoded line break in the address", {"program_email": "coord@example.org%0D%0ABcc:spy@evil.example"}),
     ("raw line break in the address", {"program_email": "coord@example.org\r\nBcc: spy@evil.example"}),
-    ("markup in the evidence sentence", {"sponsors_h1b": True, "sponsors_h1b_evidence": f"<img src=x onerror=\"{RUN}\"> We sponsor the H-1B."}),
+    ("markup in the evidence sentence", {"sponsors_j1": True, "sponsors_j1_evidence": f"<img src=x onerror=\"{RUN}\"> We sponsor the J-1."}),
     ("script URL as the evidence page", {"sponsors_h1b": True, "sponsors_h1b_source_url": f"javascript:{RUN}"}),
 ]
 
@@ -106,7 +106,7 @@ def test_the_page_runs_no_hostile_value_and_its_own_script_still_works(hostile, 
     for summary in browser.find_elements("css selector", "#list tbody tr summary"):
         summary.click()  # every detail panel opened: the evidence markup stays text
     _assert_no_script_ran(browser)
-    assert "We sponsor the H-1B." in browser.find_element("tag name", "body").text
+    assert "We sponsor the J-1." in browser.find_element("tag name", "body").text
     assert "website given as" in browser.find_element("tag name", "body").text  # shown as text, never linked
 
 

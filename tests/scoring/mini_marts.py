@@ -15,7 +15,8 @@ SPECIALTY = {"specialty_code": "140", "specialty_name": "Internal Medicine", "im
              "step2ck_pooled_sd": 12.0, "step2ck_matched_n": 450, "step2ck_not_matched_n": 480, "step2ck_matched_q1": 232.0,
              "step2ck_matched_sd": 12.0, "step2ck_not_matched_sd": 12.0, "step2ck_informative": True,
              "step2ck_matched_median": 240.0, "step2ck_matched_q3": 248.0, "step2ck_not_matched_q1": 222.0,
-             "step2ck_not_matched_median": 230.0, "step2ck_not_matched_q3": 238.0, "programs_in_warehouse": 1}
+             "step2ck_not_matched_median": 230.0, "step2ck_not_matched_q3": 238.0, "programs_in_warehouse": 1,
+             "nrmp_source": "NRMP Charting Outcomes 2026 (test figures)"}
 
 
 def build(con, programs: list[dict], specialties: list[dict] | None = None) -> None:

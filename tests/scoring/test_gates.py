@@ -24,12 +24,14 @@ def outcome(tmp_path, facts: dict, **profile):
     ({"sponsors_j1": True}, {"visa_need": "j1"}, "listed", None),
     ({"sponsors_h1b": False}, {"visa_need": "h1b", "step3_passed": True}, "excluded", "visa_h1b_closed"),
     ({"sponsors_h1b": True}, {"visa_need": "h1b", "step3_passed": True}, "listed", None),
-    ({"sponsors_h1b": True}, {"visa_need": "h1b", "step3_passed": False}, "excluded", "visa_h1b_step3"),
+    # a sponsor of the H-1B is open once Step 3 is passed in time: a condition, not an exclusion
+    ({"sponsors_h1b": True}, {"visa_need": "h1b", "step3_passed": False}, "open_with_step3", None),
+    ({"sponsors_h1b": None}, {"visa_need": "h1b", "step3_passed": False}, "ask_first", None),
     ({"sponsors_h1b": True}, {"visa_need": "h1b", "step3_expected_date": "2027-02-01"}, "listed", None),
     ({"sponsors_h1b": True, "requires_step3_for_h1b": True}, {"visa_need": "h1b", "step3_expected_date": "2027-03-20"},
-     "excluded", "visa_h1b_step3"),  # the program wants it by the rank deadline, 4 March
+     "open_with_step3", None),  # the program wants it by the rank deadline, 4 March
     ({"sponsors_j1": True, "sponsors_h1b": False}, {"visa_need": "either"}, "listed", None),
-    ({"sponsors_j1": False, "sponsors_h1b": True}, {"visa_need": "either", "step3_passed": False}, "excluded", "visa_j1_closed"),
+    ({"sponsors_j1": False, "sponsors_h1b": True}, {"visa_need": "either", "step3_passed": False}, "open_with_step3", None),
     ({"sponsors_j1": False, "sponsors_h1b": False}, {"visa_need": "either"}, "excluded", "visa_j1_closed"),
     ({"sponsors_j1": None}, {"visa_need": "j1"}, "ask_first", None),
     ({"sponsors_j1": False, "sponsors_h1b": None}, {"visa_need": "either", "step3_passed": True}, "ask_first", None),
@@ -67,6 +69,8 @@ def test_gate(tmp_path, facts, profile, status, code):
         assert gates and tier is None
     if status == "ask_first":
         assert asks and tier is None and not gates
+    if status == "open_with_step3":
+        assert tier is None and not gates
     if status == "listed":
         assert tier in ("reach", "target", "safety") and not gates and not asks
 
@@ -88,10 +92,23 @@ def test_roster_without_imgs_is_never_safety(tmp_path):
 
 
 def test_what_would_open_most_reruns_the_gates(tmp_path):
-    # an H-1B applicant without Step 3: every program is closed; Step 3 opens the H-1B sponsors, a J-1 opens the J-1 ones
+    # an H-1B applicant without Step 3: the H-1B sponsors are open with Step 3, the others excluded; Step 3 lists
+    # the H-1B sponsors, a J-1 the J-1 ones
     programs = [{**KNOWN, "sponsors_j1": True, "sponsors_h1b": True}, {**KNOWN, "sponsors_j1": True, "sponsors_h1b": False},
                 {**KNOWN, "sponsors_j1": True, "sponsors_h1b": False}, {**KNOWN, "sponsors_j1": False, "sponsors_h1b": True}]
     con, aid, res = scored(tmp_path, programs, params=PARAMS, visa_need="h1b", step3_passed=False)
-    assert all(r[0] == "excluded" for r in res.values())
-    openers = dict(con.execute("select change, programs_opened from app.applicant_openers where applicant_id = ?", [aid]).fetchall())
-    assert openers["step3"] == 2 and openers["j1_instead"] == 3
+    assert sorted(r[0] for r in res.values()) == ["excluded", "excluded", "open_with_step3", "open_with_step3"]
+    openers = {c: (n, ask) for c, n, ask in con.execute(
+        "select change, programs_opened, programs_ask_first from app.applicant_openers where applicant_id = ?", [aid]).fetchall()}
+    assert openers["step3"] == (2, 0) and openers["j1_instead"] == (3, 0)
+
+
+def test_what_would_open_most_counts_ask_first_apart(tmp_path):
+    # Step 3 passed moves a program whose H-1B sponsorship is unknown nowhere (it stays ask first), and one whose
+    # attempts limit is unknown to ask first, not to listed
+    programs = [{**KNOWN, "sponsors_j1": False, "sponsors_h1b": True, "max_attempts": None},
+                {**KNOWN, "sponsors_j1": False, "sponsors_h1b": True}]
+    con, aid, res = scored(tmp_path, programs, params=PARAMS, visa_need="h1b", step3_passed=False, step2ck_attempts=2)
+    openers = {c: (n, ask) for c, n, ask in con.execute(
+        "select change, programs_opened, programs_ask_first from app.applicant_openers where applicant_id = ?", [aid]).fetchall()}
+    assert openers["step3"] == (1, 1)

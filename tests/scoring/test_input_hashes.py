@@ -65,7 +65,7 @@ def test_a_check_time_alone_changes_nothing_but_the_model_changes_everyone(tmp_p
     con.execute("alter table marts.dim_programs add column site_checked_at timestamptz")
     con.execute("update marts.dim_programs set site_checked_at = now()")  # a nightly check of unchanged pages
     assert nightly(con, params)[0] == []
-    assert nightly(con, dataclasses.replace(params, target_threshold=0.4))[0] == ["fm-one", "im-one", "im-two"]
+    assert nightly(con, dataclasses.replace(params, safety_signals=4))[0] == ["fm-one", "im-one", "im-two"]
 
 
 def test_a_scores_table_of_an_older_shape_is_replaced_and_everyone_rescored(tmp_path):

@@ -10,12 +10,15 @@
   var byI = {}; rows.forEach(function (tr) { byI[tr.getAttribute("data-i")] = tr; });
   var sort = {key: "", dir: 1};
   var sel = ["sp", "st", "rg", "ti", "vi", "un", "im", "po"];
+  var OUTCOMES = ["listed", "open_with_step3", "ask_first", "excluded"];
+  // the filters fold behind one button on a phone, so the first program shows in the first screen
+  if (window.matchMedia && window.matchMedia("(min-width: 701px)").matches) el("filterbox").open = true;
   function el(id) { return document.getElementById(id); }
   function state() {
     var s = {};
     sel.forEach(function (k) { var v = el("f-" + k).value; if (v !== "") s[k] = v; });
-    var oc = ["listed", "ask_first", "excluded"].filter(function (o) { return el("f-oc-" + o).checked; });
-    if (oc.length < 3) s.oc = oc.join(",");
+    var oc = OUTCOMES.filter(function (o) { return el("f-oc-" + o).checked; });
+    if (oc.length < OUTCOMES.length) s.oc = oc.join(",");
     if (sort.key) s.sort = sort.key + (sort.dir < 0 ? "-desc" : "");
     return s;
   }
@@ -61,7 +64,7 @@
       var kv = p.split("="); if (kv[0]) s[kv[0]] = decodeURIComponent(kv[1] || "");
     });
     sel.forEach(function (k) { el("f-" + k).value = s[k] || ""; });
-    ["listed", "ask_first", "excluded"].forEach(function (o) {
+    OUTCOMES.forEach(function (o) {
       el("f-oc-" + o).checked = s.oc === undefined || s.oc.split(",").indexOf(o) >= 0;
     });
     sort = {key: "", dir: 1};
@@ -79,16 +82,16 @@
   document.querySelectorAll("#list th button").forEach(function (b) {
     b.addEventListener("click", function () {
       var key = b.parentNode.getAttribute("data-key");
-      sort = {key: key, dir: sort.key === key ? -sort.dir : (key === "ch" || key === "im" || key === "po" ? -1 : 1)};
+      sort = {key: key, dir: sort.key === key ? -sort.dir : (key === "fo" || key === "im" || key === "po" ? -1 : 1)};
       apply(true);
     });
   });
   el("csv").addEventListener("click", function () {
-    var head = ["specialty", "program_id", "program_name", "city", "state", "region", "outcome", "tier", "chance_pct",
-                "visa_route", "facts_not_stated", "img_share_pct", "positions", "excluded_because", "ask_the_program"];
+    var head = ["specialty", "program_id", "program_name", "city", "state", "region", "outcome", "tier", "because",
+                "visa_route", "facts_not_stated", "img_residents", "positions", "excluded_because", "ask_the_program"];
     var lines = [head.join(",")].concat(apply(false).map(function (d) {
-      var ask = d.as.map(function (f) { return asks[f]; }).join(" ");
-      return [d.sp, d.id, d.nm, d.ci, d.st, d.rg, d.oc, d.ti, d.ch, d.vi, d.un, d.im, d.po, d.ex, ask].map(csvCell).join(",");
+      var ask = d.oc === "ask_first" ? d.as.map(function (f) { return asks[f]; }).join(" ") : "";
+      return [d.sp, d.id, d.nm, d.ci, d.st, d.rg, d.oc, d.ti, d.by, d.vi, d.un, d.ir, d.po, d.ex, ask].map(csvCell).join(",");
     }));
     var a = document.createElement("a");
     a.href = URL.createObjectURL(new Blob([lines.join("\r\n") + "\r\n"], {type: "text/csv"}));

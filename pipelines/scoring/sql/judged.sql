@@ -4,6 +4,12 @@
 with applicants as (
     select * from {{ applicants }}
 ),
+sizes as (
+    -- a program's size against its specialty's: the median of approved positions
+    select f.specialty_code, median(d.approved_positions) as specialty_median_positions
+    from marts.fct_program_img_features f join marts.dim_programs d using (program_id)
+    group by f.specialty_code
+),
 targets as (
     select a.applicant_id, t.specialty_name, t.preference, s.specialty_code
     from applicants a,
@@ -14,7 +20,8 @@ pairs as (
     select t.specialty_name, t.preference, a.*, f.* replace ({{ as_known }}),
         d.program_email, d.website, d.city,
         {{ evidence_columns }},
-        s.step2ck_matched_q1,  -- the specialty's own figures are read once per target (specialty_chances)
+        s.step2ck_matched_q1, s.img_match_rate,  -- the specialty's own figures; the chance is read once per target
+        d.approved_positions, z.specialty_median_positions,
         i.img_friendliness_index, i.index_known_weight,
         -- a failed Step 1 not yet passed needs one more sitting: it counts toward attempt limits
         greatest(a.step1_attempts + case when a.step1_result = 'fail' then 1 else 0 end, a.step2ck_attempts) as most_attempts,
@@ -28,14 +35,17 @@ pairs as (
     join {{ programs }} d on d.program_id = f.program_id
     join marts.dim_specialties s on s.specialty_code = t.specialty_code
     join marts.fct_program_img_friendliness i on i.program_id = f.program_id
+    left join sizes z on z.specialty_code = t.specialty_code
 ),
 routes as (
     select *,
         case when sponsors_j1 then 'open' when sponsors_j1 = false then 'closed' else 'unknown' end as j1_route,
-        -- H-1B for residents needs USMLE Step 3 passed (8 CFR 214.2(h)(4)(viii)): without it in time the route is closed
+        -- H-1B for residents needs USMLE Step 3 passed (8 CFR 214.2(h)(4)(viii)): a program that sponsors it
+        -- is open once Step 3 is passed in time ('step3'), a condition the applicant can meet, not an exclusion
         case when sponsors_h1b = false then 'closed'
-             when not (step3_passed or coalesce(step3_expected_date <= h1b_step3_by, false)) then 'closed'
-             when sponsors_h1b then 'open' else 'unknown' end as h1b_route
+             when sponsors_h1b is null then 'unknown'
+             when not (step3_passed or coalesce(step3_expected_date <= h1b_step3_by, false)) then 'step3'
+             else 'open' end as h1b_route
     from pairs
 ),
 visa as (
@@ -45,7 +55,8 @@ visa as (
             when 'j1' then j1_route
             when 'h1b' then h1b_route
             else case when 'open' in (j1_route, h1b_route) then 'open'
-                      when j1_route = 'closed' and h1b_route = 'closed' then 'closed' else 'unknown' end
+                      when 'unknown' in (j1_route, h1b_route) then 'unknown'
+                      when h1b_route = 'step3' then 'step3' else 'closed' end
         end as visa_route
     from routes
 ),

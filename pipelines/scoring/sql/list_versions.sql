@@ -9,10 +9,10 @@ where v.list_hash is distinct from h.list_hash;
 insert into app.list_versions select applicant_id, list_version, list_hash, now(), entries from _new_versions;
 
 insert into app.ranked_lists (applicant_id, list_version, specialty_name, preference, list_rank, program_id,
-    program_name, state, tier, score, chance, recommended_applications, specialty_chance, status, items, gates,
-    asks, chance_low, chance_high, program_email, website, city)
+    program_name, state, tier, score, recommended_applications, specialty_chance, status, items, gates,
+    asks, signals_up, signals_down, program_email, website, city)
 select c.applicant_id, n.list_version, c.specialty_name, c.preference, c.list_rank, c.program_id, c.program_name,
-       c.state, c.tier, c.score, c.chance, c.recommended_applications, c.specialty_chance, c.status,
-       coalesce(e.items, []), coalesce(e.gates, []), c.asks, c.chance_low, c.chance_high, c.program_email, c.website, c.city
+       c.state, c.tier, c.fit_order, c.recommended_applications, c.specialty_chance, c.status,
+       coalesce(e.items, []), coalesce(e.gates, []), c.asks, c.signals_up, c.signals_down, c.program_email, c.website, c.city
 from _candidate c join _new_versions n using (applicant_id)
 left join _explained e on e.applicant_id = c.applicant_id and e.program_id = c.program_id;

@@ -19,3 +19,8 @@ create or replace macro smartpick_chance_bound(score, rate, n_rate, m_mean, n_me
                                 + z * sign(score - (m_mean + n_mean) / 2)
                                     * coalesce(sqrt(1.0 / n_m + 1.0 / n_n) / sd, 0))
                     * (score - (m_mean + n_mean) / 2) end);
+-- Tiers from the count of signals for and against (gates.SIGNALS), a judgement call: safety when enough
+-- count for and none against, target when more count for than against, else reach. One more signal for,
+-- or one fewer against, never lowers a tier (tests/scoring/test_tiers.py).
+create or replace macro smartpick_tier(ups, downs, safety_ups) as
+    case when ups >= safety_ups and downs = 0 then 'safety' when ups - downs >= 1 then 'target' else 'reach' end;
