@@ -16,7 +16,7 @@ from scrapers.facts.catalogue import BY_NAME, VALUE_WORDS
 
 plural = gates.plural
 
-_TIERS_NOTE = ("Tiers are SmartPick's judgement from five signals, not probabilities: the residents' roster, your margin "
+_TIERS_NOTE = ("SmartPick's judgement from five signals, not probabilities: the residents' roster, your margin "
                "over a stated Step 2 CK floor, your visa stated as sponsored, the program's size and the specialty's "
                "IMG match rate.")
 LEGEND = [

@@ -206,6 +206,15 @@ def test_it_reads_on_a_390_px_phone_without_sideways_scrolling(page):
         assert state.is_displayed()
         # the column headings are off screen: each cell names itself
         assert d.execute_script("return getComputedStyle(arguments[0], '::before').content", state) == '"State: "'
+        # the first program shows in the first screen: the filters fold behind one button
+        top = d.execute_script("return document.querySelector('#list tbody tr').getBoundingClientRect().top")
+        assert top < d.execute_script("return window.innerHeight"), top
+        assert not d.find_element("id", "f-sp").is_displayed()
+        d.find_element("css selector", "#filterbox summary").click()
+        assert d.find_element("id", "f-sp").is_displayed()
+        # the table's caption spans the screen instead of collapsing to a narrow column
+        caption = d.find_element("css selector", "#list caption")
+        assert caption.size["width"] > 300
 
     finally:
         d.quit()

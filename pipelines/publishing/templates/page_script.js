@@ -12,7 +12,11 @@
   var sel = ["sp", "st", "rg", "ti", "vi", "un", "im", "po"];
   var OUTCOMES = ["listed", "open_with_step3", "ask_first", "excluded"];
   // the filters fold behind one button on a phone, so the first program shows in the first screen
-  if (window.matchMedia && window.matchMedia("(min-width: 701px)").matches) el("filterbox").open = true;
+  // (and the legend with them); on a wider screen both start open
+  if (window.matchMedia && window.matchMedia("(min-width: 701px)").matches) {
+    el("filterbox").open = true;
+    document.querySelectorAll("details.fold").forEach(function (d) { d.open = true; });
+  }
   function el(id) { return document.getElementById(id); }
   function state() {
     var s = {};
