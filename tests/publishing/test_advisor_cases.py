@@ -148,3 +148,16 @@ def test_the_conditional_route_rows_carry_sponsorship_evidence_and_a_labelled_da
     assert all(("SmartPick's assumption" in block or "its page says Step 3" in block)
                for block in section.split("\n* ")[1:])
     assert "open with Step 3" in page
+
+
+def test_the_page_carries_the_nrmp_caveat_and_an_ask_first_panel_leads_with_its_questions(advised):
+    _, html, page, _ = _parts(advised["messages"]["adv-barriers"])
+    assert "real odds are lower" in page and "real odds are lower" in html
+    panels = re.findall(r'<tr data-i=.*?</tr>', page, re.S)
+    asked = [p for p in panels if 'class="oc-ask_first"' in p]
+    assert asked
+    for panel in asked:
+        assert "Why it is on your list" not in panel
+        assert panel.index("Ask before applying") < panel.index("<dl>")  # the questions before the fact list
+    # a J-1 applicant's panels leave out the H-1B's facts, which cannot matter to them
+    assert 'data-fact="sponsors_h1b"' not in page and 'data-fact="sponsors_j1"' in page

@@ -42,3 +42,17 @@ def test_boxes_span_the_middle_half_and_no_score_draws_no_line():
 
 def test_suppressed_figures_give_no_picture():
     assert step2ck_picture(240, (None, 245.0, 253.0), NOT_MATCHED) is None
+
+
+def test_the_axis_carries_its_numbers_under_their_ticks():
+    from pipelines.publishing.picture import _DIGITS, INK, LABELS
+
+    rows = _pixels(step2ck_picture(240, MATCHED, NOT_MATCHED))
+    for value in LABELS:
+        text = str(value)
+        left = _x(value) - (len(text) * 8 - 2) // 2
+        # read each digit back from the pixels, 2 x 2 per font dot, and compare with the font
+        for k, ch in enumerate(text):
+            read = tuple("".join("1" if _colour(rows, left + 8 * k + 2 * col, 80 + 2 * row) == INK else "0" for col in range(3))
+                         for row in range(5))
+            assert read == _DIGITS[ch], (value, ch)
