@@ -25,14 +25,14 @@ from sample_web.generate import SampleWeb
 
 
 def pandas_scores(con, applicant_ids: list[str], p: scoring.ScoringParams) -> pd.DataFrame:
-    """The same routes, gates and chance, written the obvious pandas way (the speed baseline)."""
+    """The same routes, gates and specialty chance, written the obvious pandas way (the speed baseline)."""
     a = con.execute("select * from app.applicants where applicant_id in (select unnest(?))", [applicant_ids]).df()
     spec = con.execute("select * from marts.dim_specialties").df()
     feat = con.execute("select f.*, i.img_friendliness_index, i.index_known_weight "
                        "from marts.fct_program_img_features f join marts.fct_program_img_friendliness i using (program_id)").df()
     t = a[["applicant_id", "target_specialties"]].explode("target_specialties").rename(columns={"target_specialties": "specialty_name"})
     t = t.merge(spec, on="specialty_name").merge(a, on="applicant_id")
-    r = t["img_match_rate"].fillna(p.overall_img_rate)
+    r = t["img_match_rate"]  # no published rate: no chance (scoring.chance_sql)
     s = t["step2ck_score"].astype(float)
     mm, nm, sd = t["step2ck_matched_mean"], t["step2ck_not_matched_mean"], t["step2ck_pooled_sd"]
     slope = ((mm - nm) / sd ** 2).where(mm > nm, 0).fillna(0)  # one pooled variance: a logistic curve
@@ -50,9 +50,10 @@ def pandas_scores(con, applicant_ids: list[str], p: scoring.ScoringParams) -> pd
     by = np.where(is_(df.requires_step3_for_h1b, True), pd.Timestamp(p.rank_deadline), pd.Timestamp(p.h1b_step3_deadline))  # noqa: E712
     step3_ok = (df.step3_passed.astype(bool) | (pd.to_datetime(df.step3_expected_date) <= pd.Series(by, index=df.index))).to_numpy(bool)
     j1 = np.where(is_(df.sponsors_j1, True), "open", np.where(is_(df.sponsors_j1, False), "closed", "unknown"))
-    h1b = np.where(is_(df.sponsors_h1b, False), "closed", np.where(~step3_ok, "closed",
-                   np.where(is_(df.sponsors_h1b, True), "open", "unknown")))
-    either = np.where((j1 == "open") | (h1b == "open"), "open", np.where((j1 == "closed") & (h1b == "closed"), "closed", "unknown"))
+    h1b = np.where(is_(df.sponsors_h1b, False), "closed", np.where(~is_(df.sponsors_h1b, True), "unknown",
+                   np.where(~step3_ok, "step3", "open")))
+    either = np.where((j1 == "open") | (h1b == "open"), "open", np.where((j1 == "unknown") | (h1b == "unknown"), "unknown",
+                      np.where(h1b == "step3", "step3", "closed")))
     visa = np.select([df.visa_need == "none", df.visa_need == "j1", df.visa_need == "h1b"], ["open", j1, h1b], either)
     step1 = pd.to_numeric(df.step1_result, errors="coerce")
     gated = (
@@ -71,15 +72,7 @@ def pandas_scores(con, applicant_ids: list[str], p: scoring.ScoringParams) -> pd
         | ((df.ecfmg_required_by == "start") & (df.ecfmg_status != "certified")
            & ~(pd.to_datetime(df.ecfmg_expected_date) <= pd.Timestamp(p.training_start)))
     )
-    lg = logit(df["specialty_chance"])
-    lg += np.where(df.img_share.notna() & df.specialty_img_share_avg.notna(),
-                   p.beta_img_share * (df.img_share - df.specialty_img_share_avg), 0).astype(float)
-    lg += np.where(df.index_known_weight >= 50, p.beta_index * (df.img_friendliness_index - 50) / 50, 0)
-    in_state = np.array([st in list(pref if pref is not None else []) for st, pref in zip(df.state, df.preferred_states)])
-    in_region = np.array([rg in list(pref if pref is not None else []) for rg, pref in zip(df.census_region, df.preferred_regions)])
-    lg += np.where(in_state, p.fit_state, np.where(in_region, p.fit_region, 0))
-    lg += np.where(df.program_type_preference == df.program_type, p.fit_type, 0)
-    return pd.DataFrame({"applicant_id": df.applicant_id, "program_id": df.program_id, "chance": 1 / (1 + np.exp(-lg)),
+    return pd.DataFrame({"applicant_id": df.applicant_id, "program_id": df.program_id, "specialty_chance": df.specialty_chance,
                          "gated": gated.astype("boolean").fillna(False).astype(bool)})
 
 
@@ -89,7 +82,7 @@ def bare_sql(p: scoring.ScoringParams) -> str:
     scoring statement is measured against (goal: within 1.5x)."""
     conf = {f: f"case when d.{f}_confidence = 'inferred' then null else f.{f} end" for f in FIELDS}
     k = lambda f: conf.get(f, f"f.{f}")  # noqa: E731 - a fact as the gates see it
-    rate = f"coalesce(s.img_match_rate, {p.overall_img_rate})"
+    rate = "s.img_match_rate"
     chance_args = "s.step2ck_matched_mean, s.step2ck_not_matched_mean, s.step2ck_pooled_sd"
     return f"""
 create or replace table main.bare_scores as
@@ -100,32 +93,28 @@ p as (
     select t.applicant_id, f.program_id, t.specialty_name, t.visa_need, t.step2ck_score, t.step3_passed, t.ecfmg_status,
         greatest(t.step1_attempts + case when t.step1_result = 'fail' then 1 else 0 end, t.step2ck_attempts) as most,
         {p.match_year} - t.graduation_year as yrs, try_cast(t.step1_result as integer) as s1, t.usce_kind, t.usce_months,
-        t.ecfmg_expected_date, s.step2ck_matched_q1, f.img_share, f.roster_shows_no_imgs,
+        t.ecfmg_expected_date, s.step2ck_matched_q1, f.img_share, f.roster_shows_no_imgs, f.residents_img,
+        f.specialty_img_share_avg, s.img_match_rate, d.approved_positions, z.median_positions,
         {', '.join(f"{k(x)} as {x}" for x in FIELDS)},
         case when {k('sponsors_j1')} then 'open' when {k('sponsors_j1')} = false then 'closed' else 'unknown' end as j1,
         case when {k('sponsors_h1b')} = false then 'closed'
+             when {k('sponsors_h1b')} is null then 'unknown'
              when not (t.step3_passed or coalesce(t.step3_expected_date <= case when {k('requires_step3_for_h1b')}
-                  then date '{p.rank_deadline}' else date '{p.h1b_step3_deadline}' end, false)) then 'closed'
-             when {k('sponsors_h1b')} then 'open' else 'unknown' end as h1b,
-        smartpick_chance(t.step2ck_score, {rate}, {chance_args}) as sc,
-        smartpick_chance_bound(t.step2ck_score, {rate}, s.img_matched + s.img_not_matched, {chance_args},
-                               s.step2ck_matched_n, s.step2ck_not_matched_n, -1.96) as sl,
-        case when f.img_share is not null and f.specialty_img_share_avg is not null
-             then {p.beta_img_share} * (f.img_share - f.specialty_img_share_avg) else 0 end
-          + case when i.index_known_weight >= 50 then {p.beta_index} * (i.img_friendliness_index - 50) / 50 else 0 end
-          + case when list_contains(t.preferred_states, f.state) then {p.fit_state}
-                 when list_contains(t.preferred_regions, f.census_region) then {p.fit_region} else 0 end
-          + case when t.program_type_preference = f.program_type then {p.fit_type} else 0 end as adj
+                  then date '{p.rank_deadline}' else date '{p.h1b_step3_deadline}' end, false)) then 'step3'
+             else 'open' end as h1b,
+        smartpick_chance(t.step2ck_score, {rate}, {chance_args}) as sc
     from t
     join marts.dim_specialties s using (specialty_name)
     join marts.fct_program_img_features f on f.specialty_code = s.specialty_code
     join marts.dim_programs d on d.program_id = f.program_id
-    join marts.fct_program_img_friendliness i on i.program_id = f.program_id
+    left join (select f.specialty_code, median(d.approved_positions) as median_positions
+               from marts.fct_program_img_features f join marts.dim_programs d using (program_id) group by 1) z
+      on z.specialty_code = s.specialty_code
 ),
 v as (
     select *, case visa_need when 'none' then 'open' when 'j1' then j1 when 'h1b' then h1b
-                   else case when 'open' in (j1, h1b) then 'open' when j1 = 'closed' and h1b = 'closed' then 'closed'
-                             else 'unknown' end end as visa
+                   else case when 'open' in (j1, h1b) then 'open' when 'unknown' in (j1, h1b) then 'unknown'
+                             when h1b = 'step3' then 'step3' else 'closed' end end as visa
     from p
 ),
 g as (
@@ -151,14 +140,21 @@ g as (
         or coalesce(yog_max_years is null and yrs > {p.yog_ask_after}, false)
         or coalesce(usce_required is null and (usce_kind <> 'hands_on' or usce_months = 0), false)
         or coalesce(ecfmg_required_by is null and ecfmg_status <> 'certified', false) as asked,
-        smartpick_sigmoid(smartpick_logit(sc) + adj) as chance,
-        smartpick_sigmoid(smartpick_logit(sl) + adj) as chance_low
+        coalesce(img_share is not null and residents_img > 0 and img_share >= coalesce(specialty_img_share_avg, 0), false)::int
+          + coalesce(step2ck_min is not null and step2ck_score - step2ck_min >= {p.floor_margin_up}, false)::int
+          + coalesce(visa_need <> 'none' and visa = 'open', false)::int
+          + coalesce(approved_positions >= median_positions, false)::int
+          + coalesce(img_match_rate >= {p.rate_up}, false)::int as ups,
+        coalesce(roster_shows_no_imgs, false)::int
+          + coalesce(step2ck_min is not null and step2ck_score - step2ck_min < {p.floor_margin_down}, false)::int
+          + coalesce(approved_positions * 2 <= median_positions, false)::int
+          + coalesce(img_match_rate < {p.rate_down}, false)::int as downs
     from v
 )
-select applicant_id, program_id, specialty_name, chance, gated, asked,
-    case when gated or asked then null
-         when chance_low >= {p.safety_threshold} and not roster_shows_no_imgs then 'safety'
-         when chance >= {p.target_threshold} then 'target' else 'reach' end as tier
+select applicant_id, program_id, specialty_name, sc, gated, asked,
+    case when gated or asked or visa = 'step3' then null
+         when ups >= {p.safety_signals} and downs = 0 then 'safety'
+         when ups - downs >= 1 then 'target' else 'reach' end as tier
 from g
 """
 
@@ -237,7 +233,8 @@ def main():
     pdf = pandas_scores(con, subset, p)
     pandas_rate = len(pdf) / (time.perf_counter() - t0)
     agree = con.execute("select count(*) from app.program_scores s join pdf using (applicant_id, program_id) "
-                        "where abs(s.chance - pdf.chance) < 1e-9 and s.gated = pdf.gated").fetchone()[0]
+                        "where (abs(s.specialty_chance - pdf.specialty_chance) < 1e-9 "
+                        "or (s.specialty_chance is null and isnan(pdf.specialty_chance))) and s.gated = pdf.gated").fetchone()[0]
     print(f"{len(subset):,} applicants: DuckDB {small['pairs']:,} pairs at {duck_small:,.0f} pairs/s; "
           f"pandas {len(pdf):,} pairs at {pandas_rate:,.0f} pairs/s ({agree / max(1, len(pdf)):.1%} same chance and exclusion)")
 
@@ -250,7 +247,7 @@ def main():
     bare = time.perf_counter() - t0
     same = con.execute("""select count(*) from main.bare_scores b join app.program_scores s using (applicant_id, program_id, specialty_name)
                           where b.gated = s.gated and b.asked = (len(s.asks) > 0) and b.tier is not distinct from s.tier
-                            and abs(b.chance - s.chance) < 1e-9""").fetchone()[0]
+                            and (abs(b.sc - s.specialty_chance) < 1e-9 or (b.sc is null and s.specialty_chance is null))""").fetchone()[0]
     print(f"scoring statement {product:.1f} s vs a bare SQL statement of the same gates and tiers {bare:.1f} s "
           f"= {product / bare:.2f}x ({same / max(1, full['pairs']):.1%} of pairs identical); "
           f"score() with what would open most (4 more passes): {secs:.1f} s")
