@@ -218,13 +218,19 @@ def warehouse_from_env() -> WarehouseResource:
 
 
 class OpsResource(dg.ConfigurableResource):
-    """Where operators look: the Dagster UI base for run links in alerts, and the schedule."""
+    """Where operators look: the Dagster UI base for run links in alerts; the fact review queue's limits."""
 
     dagster_url: str = "http://localhost:3000"
+    # a fact deciding the outcome of at least this many applicants is high impact ...
+    review_high_impact: int = 3
+    # ... and the review check warns when one has waited longer than this many days
+    review_max_days: int = 14
 
 
 def ops_from_env() -> OpsResource:
-    return OpsResource(dagster_url=_env("SMARTPICK_DAGSTER_URL", OpsResource().dagster_url))
+    return OpsResource(dagster_url=_env("SMARTPICK_DAGSTER_URL", OpsResource().dagster_url),
+                       review_high_impact=int(_env("SMARTPICK_REVIEW_HIGH_IMPACT", str(OpsResource().review_high_impact))),
+                       review_max_days=int(_env("SMARTPICK_REVIEW_MAX_DAYS", str(OpsResource().review_max_days))))
 
 
 def schedule_settings() -> tuple[str, str]:

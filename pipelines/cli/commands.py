@@ -293,6 +293,97 @@ def rank(applicant_id, version):
                    + "; ".join(f"{g['name']} (matched median {g['median']})" for g in suggestions))
 
 
+@main.group(epilog="Example: smartpick facts queue   (then: smartpick facts confirm 1403800015 step2ck_min)")
+def facts():
+    """Check facts by hand: the queue ranked by impact, and confirmations, corrections and reports.
+
+    A confirmed or corrected fact wins over what the pages are read to say until the page it was checked
+    against changes; the next run rebuilds the marts, rescoring and alerting only applicants it moves."""
+
+
+def _review(program_id, fact, action, value=None, note="", reviewer="analyst"):
+    from pipelines.ingest import reviews
+
+    with _warehouse().connect() as con:
+        try:
+            row = reviews.record(con, program_id, fact, action, value, note, reviewer)
+        except reviews.ReviewError as exc:
+            raise click.ClickException(str(exc)) from None
+        except Exception as exc:
+            if "does not exist" in str(exc):
+                raise click.ClickException("no marts yet: run `smartpick run` first") from None
+            raise
+    from pipelines.operations.review_queue import value_words
+
+    shown = value_words(fact, row["value"]) if action != "confirm" or row["value"] is not None else "not stated"
+    click.echo(f"recorded: {action} {program_id} {fact} = {shown} (was {value_words(fact, row['extracted_value'])}); "
+               "it applies from the next run (`smartpick run`) while the page stays as it is")
+
+
+@facts.command("queue", epilog="Example: smartpick facts queue --limit 10")
+@click.option("--limit", default=20, show_default=True, help="Facts to print at most.")
+def facts_queue(limit):
+    """Facts to check, most important first: reported, page changed since review, newly changed, pages
+    disagreeing; then by how many applicants' outcomes rest on them."""
+    from tabulate import tabulate
+
+    from pipelines.operations import review_queue
+
+    with _warehouse().connect() as con:
+        rows = review_queue.queue(con, limit)
+    if not rows:
+        click.echo("nothing to check (or no marts and scores yet: run `smartpick run` first)")
+        return
+    table = [(r["program_id"], r["fact_name"], review_queue.value_words(r["fact_name"], r["fact_value"])
+              + (f" (reviewed: {review_queue.value_words(r['fact_name'], r['last_review_value'])})" if r["review_stale"] else ""),
+              r["applicants"], r["why_first"] or "", r["evidence_sentence"] or "", r["source_url"] or "", r["checked"] or "")
+             for r in rows]
+    click.echo(tabulate(table, headers=["program", "fact", "value", "applicants", "first because", "sentence", "page", "checked"],
+                        maxcolwidths=[None, None, 24, None, 18, 40, 40, None]))
+
+
+@facts.command("confirm", epilog="Example: smartpick facts confirm 1403800015 step2ck_min --by program")
+@click.argument("program_id")
+@click.argument("fact")
+@click.option("--note", default="", help="What you checked (shown to analysts).")
+@click.option("--by", "reviewer", type=click.Choice(["analyst", "program"]), default="analyst", show_default=True,
+              help="program: the program itself confirmed it.")
+def facts_confirm(program_id, fact, note, reviewer):
+    """Confirm the value the warehouse shows (or that the pages state nothing)."""
+    _review(program_id, fact, "confirm", None, note, reviewer)
+
+
+@facts.command("correct", epilog='Example: smartpick facts correct 1403800015 sponsors_j1 true --note "FAQ: we sponsor J-1"')
+@click.argument("program_id")
+@click.argument("fact")
+@click.argument("value")
+@click.option("--note", required=True, help="What the page says and where (shown beside the fact).")
+@click.option("--by", "reviewer", type=click.Choice(["analyst", "program"]), default="analyst", show_default=True)
+def facts_correct(program_id, fact, value, note, reviewer):
+    """Set the value the page states (true/false, a number, or one of the catalogue's values)."""
+    _review(program_id, fact, "correct", value, note, reviewer)
+
+
+@facts.command("unset", epilog='Example: smartpick facts unset 1403800015 max_attempts --note "the sentence is about Step 3"')
+@click.argument("program_id")
+@click.argument("fact")
+@click.option("--note", required=True, help="Why no page states it.")
+@click.option("--by", "reviewer", type=click.Choice(["analyst", "program"]), default="analyst", show_default=True)
+def facts_unset(program_id, fact, note, reviewer):
+    """Record that no page states the fact (the extracted value was a misreading)."""
+    _review(program_id, fact, "unset", None, note, reviewer)
+
+
+@facts.command("report", epilog='Example: smartpick facts report 1403800015 sponsors_j1 --value true --note "applicant: FAQ says J-1"')
+@click.argument("program_id")
+@click.argument("fact")
+@click.option("--value", default=None, help="The value the reporter says the page states, if they said.")
+@click.option("--note", default="", help="What the report says (leave out anything personal).")
+def facts_report(program_id, fact, value, note):
+    """Record an applicant's "report a mistake": the fact goes to the top of the queue, no value changes."""
+    _review(program_id, fact, "report", value, note, "applicant")
+
+
 @main.command(epilog="Example: smartpick sql \"from marts.dim_programs select state, count(*) group by all\"")
 @click.argument("query")
 @click.option("--limit", default=50, show_default=True, help="Rows to print at most.")

@@ -48,3 +48,9 @@ create table if not exists raw.site_crawls (
 create table if not exists raw.refresh_runs (
     run_id varchar, started_at timestamptz, finished_at timestamptz, stage varchar, status varchar,
     programs integer, pages integer, failures integer, note varchar);
+-- facts a person has checked (pipelines/ingest/reviews.py): each review is kept, the newest per program
+-- and fact wins in dbt (int_program_facts_reviewed) while the page it was made against is unchanged
+create table if not exists raw.fact_reviews (
+    review_id varchar primary key, program_id varchar, fact_name varchar, action varchar, value varchar,
+    reviewer varchar, note varchar, reviewed_at timestamptz, against_url varchar, against_hash varchar,
+    extracted_value varchar, extracted_evidence varchar);

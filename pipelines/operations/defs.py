@@ -8,6 +8,7 @@ import dagster as dg
 
 import warehouse as store
 from pipelines import runs
+from pipelines.operations import review_queue
 from pipelines.operations.triggers import failure_message, profile_fingerprints, selection_config
 from pipelines.publishing.defs import email_deliveries
 from pipelines.publishing.messages import mailer_for
@@ -93,6 +94,30 @@ def warehouse_backup(warehouse: WarehouseResource):
                                           "copies_kept_at_most": warehouse.backups_kept})
 
 
+@dg.asset(key=["review", "fact_queue"], group_name="operations", owners=["team:data-ops"], kinds={"duckdb"},
+          deps=[dg.AssetKey(["app", "program_scores"]), dg.AssetKey(["intermediate", "int_program_facts_reviewed"])],
+          check_specs=[dg.AssetCheckSpec("high_impact_facts_reviewed_in_time", asset=["review", "fact_queue"],
+                                         description="Warns when a fact deciding several applicants' outcomes has waited "
+                                                     "for review longer than the configured days (SMARTPICK_REVIEW_MAX_DAYS).")],
+          description="The facts to check by hand, ranked by how many applicants' outcomes rest on them "
+                      "(`smartpick facts queue` prints it): its size and oldest high-impact fact, no applicant named.")
+def fact_queue(warehouse: WarehouseResource, ops: OpsResource):
+    import datetime as dt
+
+    with warehouse.connect() as con:
+        summary = review_queue.summary(con, ops.review_high_impact)
+    oldest = summary["oldest_high_impact"]
+    days = None if oldest is None else (dt.datetime.now(dt.timezone.utc) - oldest["waiting_since"]).days
+    meta = {"facts_to_check": summary["facts_to_check"], "high_impact_facts": summary["high_impact"],
+            "oldest_high_impact_fact": "none" if oldest is None else f"{oldest['program_id']} {oldest['fact']}",
+            "oldest_high_impact_applicants": 0 if oldest is None else oldest["applicants"],
+            "oldest_high_impact_days": -1 if days is None else days}
+    yield dg.MaterializeResult(metadata=meta)
+    yield dg.AssetCheckResult(check_name="high_impact_facts_reviewed_in_time", passed=days is None or days <= ops.review_max_days,
+                              severity=dg.AssetCheckSeverity.WARN,
+                              metadata={"oldest_days": -1 if days is None else days, "allowed_days": ops.review_max_days})
+
+
 def definitions(cron: str = DEFAULT_CRON, timezone: str = DEFAULT_TZ) -> dg.Definitions:
-    return dg.Definitions(assets=[warehouse_backup], jobs=[nightly_refresh, applicant_refresh],
+    return dg.Definitions(assets=[warehouse_backup, fact_queue], jobs=[nightly_refresh, applicant_refresh],
                           schedules=[nightly_schedule(cron, timezone)], sensors=[applicant_intake_sensor, ops_alert_on_failure])

@@ -13,12 +13,12 @@ from pipelines.scoring.defs import ranked_lists
           kinds={"python", "csv", "html"}, deps=[ranked_lists], pool="duckdb_writer",
           description="outputs/reports/<applicant_id>/list-v<N>.csv and .html for each applicant's latest list.")
 def applicant_reports(context: dg.AssetExecutionContext, config: ApplicantSelection, warehouse: WarehouseResource,
-                      applicants_cfg: ApplicantsResource):
+                      applicants_cfg: ApplicantsResource, smtp: SmtpResource):
     with warehouse.connect() as con:
         ids = config.ids()
         if ids is None:
             ids = [r[0] for r in con.execute("select distinct applicant_id from app.list_versions").fetchall()]
-        n = publishing.write_reports(con, Path(applicants_cfg.outputs_dir), ids)
+        n = publishing.write_reports(con, Path(applicants_cfg.outputs_dir), ids, report_to=smtp.ops_address)
     return dg.MaterializeResult(metadata={"reports_written": n})
 
 
@@ -31,7 +31,7 @@ def email_deliveries(context: dg.AssetExecutionContext, config: ApplicantSelecti
                      smtp: SmtpResource, applicants_cfg: ApplicantsResource):
     with warehouse.connect() as con, progress_bar("emails") as bar:
         report = publishing.deliver(con, publishing.mailer_for(smtp), smtp.from_addr, smtp.opt_out_address, config.ids(), bar,
-                                    reports=Path(applicants_cfg.outputs_dir) / "reports")
+                                    reports=Path(applicants_cfg.outputs_dir) / "reports", report_to=smtp.ops_address)
     if report.failed:
         context.log.warning(f"{report.failed} send(s) failed; they are retried on the next run")
     if report.unknown:

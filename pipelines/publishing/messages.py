@@ -32,7 +32,7 @@ from pipelines.publishing import escaping, picture, wording
 from pipelines.publishing import page as applicant_page
 from pipelines.publishing.mailparts import seven_bit_html, seven_bit_text
 from pipelines.scoring import score as scoring
-from pipelines.scoring.gates import BARRIERS, parameter_values
+from pipelines.scoring.gates import BARRIERS, GATES, REASONS, parameter_values
 from scrapers.facts import FIELDS
 
 
@@ -177,14 +177,18 @@ def _suggestions_many(con, applicant_ids: list[str]) -> dict[str, list[dict]]:
 
 
 def _evidence(item) -> dict:
-    return {"sentence": wording.shorten(item["sentence"]), "url": escaping.http_url(item["url"]), "checked": item["checked"]}
+    return {"sentence": wording.shorten(item["sentence"]), "url": escaping.http_url(item["url"]), "checked": item["checked"],
+            "review": None, "report": None}  # set by _report_links for an item resting on a fact
 
 
 def list_context(con, applicant_id: str, version: int) -> dict:
     return list_contexts(con, [(applicant_id, version)])[applicant_id]
 
 
-def list_contexts(con, lists: list[tuple[str, int]]) -> dict[str, dict]:
+REPORT_TO = "ops@smartpick.invalid"  # the default of SmtpResource.ops_address: where "report a mistake" writes
+
+
+def list_contexts(con, lists: list[tuple[str, int]], report_to: str = REPORT_TO) -> dict[str, dict]:
     """What a message or report shows, for many (applicant, list version) at once: a fixed number of
     queries in all (applicants, list rows, specialties, barriers, suggestions, openers, program facts),
     not one set per applicant."""
@@ -219,8 +223,26 @@ def list_contexts(con, lists: list[tuple[str, int]]) -> dict[str, dict]:
             spec["suggestions"] = suggestions.get(aid, []) if spec["programs_in_warehouse"] == 0 else []
         ctx = _context(aid, version, people[aid], rows_by[aid], specs, openers_by.get(aid, []))
         ctx["details"] = {r[5]: details[r[5]] for r in rows_by[aid] if r[5] in details}
+        ctx["report_to"] = report_to
+        _report_links(ctx)
         out[aid] = ctx
     return out
+
+
+_FACT_OF = {**{r.code: r.fact for r in REASONS if r.fact}, **{g.code: g.fact for g in GATES if g.fact}}
+
+
+def _report_links(ctx: dict) -> None:
+    """Each reason and exclusion resting on a fact gets its "report a mistake" link, and the review that
+    checked it ("checked by SmartPick on ..."), for the HTML email; the page's panels have their own."""
+    for _, e in _entries(ctx):
+        facts = {f["name"]: f for f in ctx["details"].get(e["program_id"], {}).get("facts", [])}
+        for item in e["reasons"] + e["gates"]:
+            fact = facts.get(_FACT_OF.get(item.get("code")))
+            if fact:
+                item["report"] = applicant_page.report_link(ctx["report_to"], e["program_id"], e["program_name"], fact,
+                                                            ctx["version"])
+                item["review"] = fact["review"]
 
 
 def _page_part(ctx: dict) -> dict:
@@ -257,8 +279,9 @@ def _context(applicant_id: str, version: int, a, rows: list, specs: dict, opener
                  "city": city, "fit": fit, "because": wording.because(up, down),
                  "website": escaping.http_url(website), "website_text": None if escaping.http_url(website) else (website or None),
                  "program_email": program_email,
-                 "reasons": ([{"text": wording.reason(i), **_evidence(i)} for i in items] if items is not None
-                             else [{"text": r, "sentence": "", "url": None, "checked": None} for r in (legacy or [])]),
+                 "reasons": ([{"text": wording.reason(i), "code": i["code"], **_evidence(i)} for i in items] if items is not None
+                             else [{"text": r, "sentence": "", "url": None, "checked": None, "review": None, "report": None}
+                                   for r in (legacy or [])]),
                  "gates": [{"text": wording.exclusion(g), "code": g["code"], **_evidence(g)} for g in (gates or [])],
                  # the open questions that could exclude this applicant, and only those
                  "questions": [wording.question(f) for f in (asks or []) if f in relevant or f not in FIELDS],
@@ -333,14 +356,14 @@ def _current(paths: tuple[Path, ...], created_at) -> bool:
         return False
 
 
-def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200) -> int:
+def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200, report_to: str = REPORT_TO) -> int:
     latest = con.execute("select applicant_id, max(list_version), arg_max(created_at, list_version) from app.list_versions "
                          "where applicant_id in (select unnest(?)) group by 1 order by 1", [list(applicant_ids)]).fetchall()
     reports = outputs / "reports"
     todo = [(aid, v) for aid, v, created in latest if not _current(_report_files(reports, aid, v), created)]
     written = 0
     for i in range(0, len(todo), chunk):
-        contexts = list_contexts(con, todo[i:i + chunk])
+        contexts = list_contexts(con, todo[i:i + chunk], report_to)
         for aid, version in todo[i:i + chunk]:
             ctx = contexts[aid]
             private_dir(private_dir(reports) / aid)
@@ -380,7 +403,7 @@ def changes_since(con, applicant_id: str, version: int, previous: int | None, si
     try:
         policy = con.execute("""
             select d.program_name, c.fact_name, c.old_value, c.new_value, c.old_evidence_sentence, c.evidence_sentence,
-                   c.source_url, strftime(c.changed_at, '%Y-%m-%d')
+                   c.source_url, strftime(c.changed_at, '%Y-%m-%d'), coalesce(c.fact_source, 'extracted')
             from marts.fct_program_policy_changes c join marts.dim_programs d using (program_id)
             where c.program_id in (select unnest(?)) and c.fact_name in (select unnest(?)) and c.changed_at > ?
             order by d.program_name, c.fact_name""", [sorted(shown(cur) | shown(old)), facts, since]).fetchall()
@@ -390,9 +413,11 @@ def changes_since(con, applicant_id: str, version: int, previous: int | None, si
             "added": sorted(cur[p][0] for p in shown(cur) - shown(old)),
             "dropped": sorted(old[p][0] for p in shown(old) - shown(cur)),
             "moved": moved,
-            "policy": [{"program_name": name, "text": wording.policy_change(fact, o, n),
+            "policy": [{"program_name": name,
+                        "text": wording.policy_change(fact, o, n) + (" (corrected after review by SmartPick: the page was misread)"
+                                                                     if source == "corrected" else ""),
                         "before": wording.shorten(ob), "after": wording.shorten(nb), "url": escaping.http_url(url), "changed_at": at}
-                       for name, fact, o, n, ob, nb, url, at in policy]}
+                       for name, fact, o, n, ob, nb, url, at, source in policy]}
 
 
 # -- messages and mailers -----------------------------------------------------------------------
@@ -557,12 +582,12 @@ class DeliveryReport:
     skipped_erased: int = 0
 
 
-def _prepared(con, due: list, chunk: int = 200):
+def _prepared(con, due: list, chunk: int = 200, report_to: str = REPORT_TO):
     """(delivery id, applicant, version, previous sent (version, when) or None, context, when the version
     was made), read a chunk of applicants at a time: a handful of queries per chunk, not several a message."""
     for i in range(0, len(due), chunk):
         part = due[i:i + chunk]
-        contexts = list_contexts(con, [(aid, version) for _, aid, version, _ in part])
+        contexts = list_contexts(con, [(aid, version) for _, aid, version, _ in part], report_to)
         prev = {}
         for aid, version, v, at in con.execute("""
                 select w.applicant_id, w.list_version, l.list_version, l.updated_at
@@ -593,7 +618,8 @@ def _written(reports: Path | None, applicant_id: str, version: int, created_at) 
     return None, None
 
 
-def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports: Path | None = None):
+def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports: Path | None = None,
+           report_to: str = REPORT_TO):
     """(delivery id, applicant, version, Message-ID, message, its bytes), built and flattened on a worker
     thread up to `ahead` messages before they are sent: building is Python work, sending mostly waits
     for the server to read, so the two overlap. The ledger is written only by the sending side, in
@@ -610,7 +636,7 @@ def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports
             return did, aid, version, None, None, BuildFailed(exc)
 
     if ahead == 0:
-        for row in _prepared(con, due):
+        for row in _prepared(con, due, report_to=report_to):
             yield build(con, *row)
         return
     handoff: queue.Queue = queue.Queue(maxsize=ahead)
@@ -619,7 +645,7 @@ def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports
 
     def work():
         try:
-            for row in _prepared(reader, due):
+            for row in _prepared(reader, due, report_to=report_to):
                 if stop.is_set():
                     return
                 handoff.put(build(reader, *row))
@@ -645,7 +671,7 @@ def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports
 
 
 def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] | None = None, progress=None,
-            build_ahead: int = 4, reports: Path | None = None) -> DeliveryReport:
+            build_ahead: int = 4, reports: Path | None = None, report_to: str = REPORT_TO) -> DeliveryReport:
     """`reports`: the folder the reports step wrote (outputs/reports); its files are attached as they are,
     and a list without them is rendered for the message."""
     ensure_ledger(con)
@@ -697,7 +723,7 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
         # back (about five a message). 0.5 ms while this step runs: ~15% more messages a second.
         sys.setswitchinterval(0.0005)
     try:
-        for did, aid, version, msg_id, msg, raw in _built(con, due, from_addr, opt_out, build_ahead, reports):
+        for did, aid, version, msg_id, msg, raw in _built(con, due, from_addr, opt_out, build_ahead, reports, report_to):
             if isinstance(raw, BuildFailed):
                 con.execute("update app.delivery_ledger set status = 'failed', attempts = attempts + 1, last_error = ?, "
                             "updated_at = now() where delivery_id = ?", [raw.reason, did])

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 from markupsafe import Markup
 
-from pipelines.publishing.escaping import http_url, script_json
+from pipelines.publishing.escaping import http_url, mailto, script_json
 from pipelines.publishing.mailparts import seven_bit_html
 from scrapers.facts import CATALOGUE
 from pipelines.scoring import gates
@@ -34,7 +34,8 @@ OUTCOMES = {"listed": "listed", "open_with_step3": "open with Step 3", "ask_firs
 def program_details(con, program_ids: list[str]) -> dict[str, dict]:
     """Per program: every catalogue fact in words with its evidence, plus the roster and size figures."""
     cols = ", ".join(f"d.{s.name}, d.{s.name}_evidence, d.{s.name}_source_url, strftime(d.{s.name}_fetched_at, '%Y-%m-%d'), "
-                     f"d.{s.name}_confidence, d.{s.name}_has_conflict" for s in CATALOGUE)
+                     f"d.{s.name}_confidence, d.{s.name}_has_conflict, d.{s.name}_source, "
+                     f"strftime(d.{s.name}_reviewed_at, '%Y-%m-%d'), d.{s.name}_reviewer" for s in CATALOGUE)
     try:
         rows = con.execute(f"""
             select d.program_id, d.census_region, d.approved_positions, f.img_share, f.residents_img,
@@ -48,18 +49,38 @@ def program_details(con, program_ids: list[str]) -> dict[str, dict]:
         pid, region, positions, share, img, counted, roster = r[:7]
         facts = []
         for i, spec in enumerate(CATALOGUE):
-            value, sentence, url, checked, confidence, conflict = r[7 + 6 * i: 13 + 6 * i]
+            value, sentence, url, checked, confidence, conflict, source, reviewed, reviewer = r[7 + 9 * i: 16 + 9 * i]
             facts.append({"name": spec.name, "label": spec.label, "known": value is not None,
                           "text": spec.describe(value) if value is None else spec.value_words(value),
                           "sentence": sentence, "url": http_url(url), "checked": checked,
                           "confidence": confidence, "conflict": bool(conflict),
-                          "question": None if value is not None else spec.question})
+                          "question": None if value is not None else spec.question,
+                          "review": review_words(source, reviewed, reviewer)})
         out[pid] = {"region": region, "positions": positions,
                     "img_share_pct": None if share is None else round(100 * share),  # the filter's key, never shown as a percentage
                     "img_residents": f"{img} of {counted}" if share is not None else None,
                     "roster": f"{img} of {counted} residents listed trained outside the US/Canada" if share is not None else None,
                     "roster_url": http_url(roster), "facts": facts}
     return out
+
+
+def review_words(source: str | None, reviewed: str | None, reviewer: str | None) -> str | None:
+    """What the applicant reads beside a fact a person checked; None for a fact read from the page only."""
+    if source not in ("confirmed", "corrected") or not reviewed:
+        return None
+    if reviewer == "program" and source == "confirmed":
+        return f"confirmed by the program on {reviewed}"
+    return f"{'corrected' if source == 'corrected' else 'checked'} by SmartPick on {reviewed}"
+
+
+def report_link(report_to: str | None, program_id: str, program_name: str, fact: dict, version) -> str | None:
+    """"Report a mistake": a ready email to SmartPick's ops address naming the program, the fact, the value
+    shown and the list version; nothing about the applicant beyond what they choose to add."""
+    if not report_to:
+        return None
+    body = (f"Program: {program_name} ({program_id})\nFact: {fact['label']}\nShown as: {fact['text']}\n"
+            f"List version: {version}\n\nWhat the program's page says (and its address, if you have it):\n")
+    return mailto(report_to, f"SmartPick fact report: {program_id} {fact['name']}", body)
 
 
 def _visa_route(entry: dict, visa_need: str) -> str:
@@ -103,15 +124,18 @@ def page_data(table: list[dict]) -> list[dict]:
              "ex": "; ".join(g["text"] for g in r["gates"]), "as": r["asks_codes"]} for i, r in enumerate(table)]
 
 
-def facts_html(templates, detail: dict, hidden: frozenset = frozenset()):
+def facts_html(templates, detail: dict, hidden: frozenset = frozenset(), report: tuple = ()):
     """A program's fact list, rendered once per program and set of hidden facts and kept on its details
     entry: every page of a chunk shares the entries, and most programs appear in many applicants' lists.
-    `hidden`: facts that cannot matter to this applicant (the H-1B's facts to a J-1 applicant), left out."""
+    `hidden`: facts that cannot matter to this applicant (the H-1B's facts to a J-1 applicant), left out.
+    `report`: (ops address, program id, program name, list version) for each fact's "report a mistake"."""
     cache = detail.setdefault("facts_html", {})
-    if hidden not in cache:
-        html = templates.get_template("page_facts.html.j2").render(r=detail, hidden=hidden).rstrip("\n")
-        cache[hidden] = Markup(seven_bit_html(html) or html)  # wrapped once here, not in every page
-    return cache[hidden]
+    key = (hidden, report)
+    if key not in cache:
+        links = {f["name"]: report_link(*report[:3], f, report[3]) for f in detail["facts"]} if report else {}
+        html = templates.get_template("page_facts.html.j2").render(r=detail, hidden=hidden, links=links).rstrip("\n")
+        cache[key] = Markup(seven_bit_html(html) or html)  # wrapped once here, not in every page
+    return cache[key]
 
 
 def render(templates, ctx: dict, details: dict) -> str:
@@ -119,7 +143,8 @@ def render(templates, ctx: dict, details: dict) -> str:
     empty = {"facts": [], "roster": None, "roster_url": None}
     hidden = frozenset(VISA_FACTS["either"]) - frozenset(VISA_FACTS.get(ctx.get("visa_need") or "none", ()))
     for r in table:
-        r["facts_html"] = facts_html(templates, details.get(r["program_id"], empty), hidden)
+        report = (ctx.get("report_to"), r["program_id"], r["program_name"], ctx.get("version")) if ctx.get("report_to") else ()
+        r["facts_html"] = facts_html(templates, details.get(r["program_id"], empty), hidden, report)
     images = {s["cid"]: "data:image/png;base64," + base64.b64encode(s["picture"]).decode()
               for s in ctx["specialties"] if s.get("picture")}
     # a row a line: a message carries the page unencoded only with lines under 998 octets (mailparts)

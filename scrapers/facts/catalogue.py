@@ -45,7 +45,11 @@ class FactSpec:
         if self.kind == "boolean":
             return self.true_text if value else self.false_text
         if self.kind == "integer":
-            return f"{value} {self.unit}".rstrip()
+            unit = self.unit
+            if str(value) == "1" and unit:  # "1 year at most", "1 attempt", not "1 years"
+                head, _, rest = unit.partition(" ")
+                unit = " ".join(filter(None, (head[:-1] if head.endswith("s") else head, rest)))
+            return f"{value} {unit}".rstrip()
         return VALUE_WORDS.get(value, value)
 
 
@@ -130,7 +134,12 @@ def pivoted_docs_yml() -> str:
                              ("_confidence", "stated (a clause asserts it; may gate) or inferred (read from context; never gates)."),
                              ("_source_url", "The page the sentence is on."),
                              ("_fetched_at", "When that page was fetched."),
-                             ("_has_conflict", f"True when pages state different values of the {spec.label}.")):
+                             ("_has_conflict", f"True when pages state different values of the {spec.label}."),
+                             ("_source", "extracted (read from the page), confirmed or corrected (a person checked it; it wins "
+                                         "while the page is unchanged)."),
+                             ("_reviewed_at", "When a person confirmed or corrected it; null when extracted."),
+                             ("_reviewer", "Who checked it: analyst or program; null when extracted."),
+                             ("_review_note", "What the reviewer saw and where; null when extracted.")):
             lines += [f"      - name: {spec.name}{suffix}", f"        description: \"{text}\""]
     lines += ["      - name: facts_with_conflict", "        description: How many of the program's facts have pages that disagree."]
     return "\n".join(lines) + "\n"

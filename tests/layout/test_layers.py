@@ -72,7 +72,7 @@ WRITE = re.compile(r"\b(?:insert\s+(?:or\s+replace\s+)?into|update|delete\s+from
 OWNERS = {
     "raw.fetch_log": "ingest", "raw.bodies": "ingest", "raw.pages": "ingest", "raw.acgme_listings": "ingest",
     "raw.acgme_report_rows": "ingest", "raw.program_facts": "ingest", "raw.page_extractions": "ingest",
-    "raw.program_residents": "ingest", "raw.site_crawls": "ingest", "raw.refresh_runs": "ingest",
+    "raw.program_residents": "ingest", "raw.site_crawls": "ingest", "raw.refresh_runs": "ingest", "raw.fact_reviews": "ingest",
     "app.applicants": "applicants", "app.applicant_quarantine": "applicants", "app.erased_applicants": "applicants",
     "app.intake_files": "applicants",
     "app.pair_scores": "scoring", "app.program_scores": "scoring", "app.gate_mask_codes": "scoring",

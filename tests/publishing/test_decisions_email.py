@@ -68,7 +68,7 @@ def test_a_new_order_alone_sends_nothing_and_a_fact_change_sends_one_email(tmp_p
     con.execute("update marts.dim_programs set sponsors_j1_evidence = 'The program no longer accepts J-1 physicians.' "
                 "where program_id = '1400500000'")
     con.execute("insert into marts.fct_program_policy_changes values ('c1', '1400500000', 'sponsors_j1', 'true', 'false', now(), "
-                "'We are glad to sponsor the J-1 visa.', 'The program no longer accepts J-1 physicians.', 'https://example.org/1400500000/apply')")
+                "'We are glad to sponsor the J-1 visa.', 'The program no longer accepts J-1 physicians.', 'https://example.org/1400500000/apply', 'extracted')")
     assert refresh(con, aid, smtp_sink.port).sent == 1
     text = smtp_sink.parsed()[-1].get_body(("plain",)).get_content()
     assert "no longer accepts the J-1 visa" in text

@@ -43,7 +43,7 @@ def build(con, programs: list[dict], specialties: list[dict] | None = None) -> N
                 "index_known_weight integer)")
     con.execute("create table if not exists marts.fct_program_policy_changes (change_id varchar, program_id varchar, "
                 "fact_name varchar, old_value varchar, new_value varchar, changed_at timestamptz, old_evidence_sentence varchar, "
-                "evidence_sentence varchar, source_url varchar)")
+                "evidence_sentence varchar, source_url varchar, fact_source varchar)")
     for i, p in enumerate(programs):
         pid = p.get("program_id", f"14005{i:05d}")
         name = p.get("program_name", f"Test Program {i} Internal Medicine (SAMPLE)")
@@ -68,6 +68,10 @@ def build(con, programs: list[dict], specialties: list[dict] | None = None) -> N
                      p.get("website", f"https://example.org/{pid}/"), p.get("city", "Testville")] + ev + [p.get("approved_positions", 12)] + values)
         con.execute("insert into marts.fct_program_img_friendliness values (?, ?, ?)",
                     [pid, p.get("img_friendliness_index", 50), p.get("index_known_weight", 0)])
+    for n, _ in fact_cols:  # the review columns: every fact read from its page unless a test says otherwise
+        con.execute(f"alter table marts.dim_programs add column {n}_source varchar default 'extracted'")
+        con.execute(f"alter table marts.dim_programs add column {n}_reviewed_at timestamptz")
+        con.execute(f"alter table marts.dim_programs add column {n}_reviewer varchar")
 
 
 def applicant(tmp_path, con, **fields) -> str:

@@ -1,6 +1,6 @@
--- One row per program, each fact typed, with its evidence, source URL, fetch time and conflict flag.
+-- One row per program, each fact typed, with its evidence, source URL, fetch time, conflict flag and review.
 with resolved as (
-    select * from {{ ref('int_program_facts_resolved') }}
+    select * from {{ ref('int_program_facts_reviewed') }}
 ),
 
 -- every listed program has a row, facts or not: a program whose last fact page was retired must
@@ -19,6 +19,10 @@ final as (
         max(case when fact_name = '{{ name }}' then source_url end) as {{ name }}_source_url,
         max(case when fact_name = '{{ name }}' then fetched_at end) as {{ name }}_fetched_at,
         coalesce(bool_or(case when fact_name = '{{ name }}' then has_conflict end), false) as {{ name }}_has_conflict,
+        coalesce(max(case when fact_name = '{{ name }}' then fact_source end), 'extracted') as {{ name }}_source,
+        max(case when fact_name = '{{ name }}' then reviewed_at end) as {{ name }}_reviewed_at,
+        max(case when fact_name = '{{ name }}' then reviewer end) as {{ name }}_reviewer,
+        max(case when fact_name = '{{ name }}' then review_note end) as {{ name }}_review_note,
         {%- endfor %}
         count(*) filter (where has_conflict) as facts_with_conflict
     from programs

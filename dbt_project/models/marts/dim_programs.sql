@@ -63,6 +63,10 @@ final as (
         facts.{{ name }}_source_url,
         facts.{{ name }}_fetched_at,
         coalesce(facts.{{ name }}_has_conflict, false) as {{ name }}_has_conflict,
+        coalesce(facts.{{ name }}_source, 'extracted') as {{ name }}_source,
+        facts.{{ name }}_reviewed_at,
+        facts.{{ name }}_reviewer,
+        facts.{{ name }}_review_note,
         {%- endfor %}
         coalesce(facts.facts_with_conflict, 0) as facts_with_conflict
     from listings

@@ -21,6 +21,7 @@ pairs as (
         old.{{ name }}_source_url as old_url_{{ name }},
         new.{{ name }}_evidence as evidence_{{ name }},
         new.{{ name }}_source_url as url_{{ name }},
+        coalesce(new.{{ name }}_source, 'extracted') as source_{{ name }},
         {%- endfor %}
         new.version_number
     from versions as new
@@ -39,6 +40,7 @@ changes as (
         old_evidence_{{ name }} as old_evidence_sentence,
         evidence_{{ name }} as evidence_sentence,
         coalesce(url_{{ name }}, old_url_{{ name }}) as source_url,
+        source_{{ name }} as fact_source,
         case when new_{{ name }} is null and old_url_{{ name }} in (select url from retired) then 'page removed'
              else 'value changed' end as change_kind
     from pairs
