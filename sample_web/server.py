@@ -96,6 +96,11 @@ class SampleWebServer:
 
         return Handler
 
+    def override(self, path: str, body: bytes) -> None:
+        """Tests: serve this body at this path until the web is replaced (a page edited by its program)."""
+        with self._lock:
+            self._cache[path] = body
+
     def _cached(self, key: str, make) -> bytes:
         """A rendered answer, made once per web (replace() empties the cache)."""
         with self._lock:

@@ -401,9 +401,10 @@ def changes_since(con, applicant_id: str, version: int, previous: int | None, si
     visa_need = con.execute("select visa_need from app.applicants where applicant_id = ?", [applicant_id]).fetchone()[0]
     facts = sorted(_relevant_facts(visa_need))
     try:
-        policy = con.execute("""
+        policy = con.execute(f"""
             select d.program_name, c.fact_name, c.old_value, c.new_value, c.old_evidence_sentence, c.evidence_sentence,
-                   c.source_url, strftime(c.changed_at, '%Y-%m-%d'), coalesce(c.fact_source, 'extracted')
+                   c.source_url, strftime(c.changed_at, '%Y-%m-%d'), coalesce(c.fact_source, 'extracted'),
+                   case c.fact_name {" ".join(f"when '{f}' then d.{f}_review_note" for f in FIELDS)} end
             from marts.fct_program_policy_changes c join marts.dim_programs d using (program_id)
             where c.program_id in (select unnest(?)) and c.fact_name in (select unnest(?)) and c.changed_at > ?
             order by d.program_name, c.fact_name""", [sorted(shown(cur) | shown(old)), facts, since]).fetchall()
@@ -416,8 +417,10 @@ def changes_since(con, applicant_id: str, version: int, previous: int | None, si
             "policy": [{"program_name": name,
                         "text": wording.policy_change(fact, o, n) + (" (corrected after review by SmartPick: the page was misread)"
                                                                      if source == "corrected" else ""),
-                        "before": wording.shorten(ob), "after": wording.shorten(nb), "url": escaping.http_url(url), "changed_at": at}
-                       for name, fact, o, n, ob, nb, url, at, source in policy]}
+                        # a correction's "now" is what the reviewer found, not the sentence that was misread
+                        "before": wording.shorten(ob), "after": wording.shorten(note if source == "corrected" and note else nb),
+                        "url": escaping.http_url(url), "changed_at": at}
+                       for name, fact, o, n, ob, nb, url, at, source, note in policy]}
 
 
 # -- messages and mailers -----------------------------------------------------------------------

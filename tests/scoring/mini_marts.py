@@ -72,6 +72,7 @@ def build(con, programs: list[dict], specialties: list[dict] | None = None) -> N
         con.execute(f"alter table marts.dim_programs add column {n}_source varchar default 'extracted'")
         con.execute(f"alter table marts.dim_programs add column {n}_reviewed_at timestamptz")
         con.execute(f"alter table marts.dim_programs add column {n}_reviewer varchar")
+        con.execute(f"alter table marts.dim_programs add column {n}_review_note varchar")
 
 
 def applicant(tmp_path, con, **fields) -> str:
