@@ -276,7 +276,9 @@ def _context(applicant_id: str, version: int, a, rows: list, specs: dict, opener
             _empty_spec(spec)
         spec["recommended"] = rec
         entry = {"list_rank": rank, "status": status, "tier": tier, "program_id": pid, "program_name": pname, "state": state,
-                 "city": city, "fit": fit, "because": wording.because(up, down),
+                 "city": city, "fit": fit,
+                 # a listed program's tier and its signals in one line; the other outcomes have no tier
+                 "because": (wording.because(up, down) or "no signal known either way") if status == "listed" else "",
                  "website": escaping.http_url(website), "website_text": None if escaping.http_url(website) else (website or None),
                  "program_email": program_email,
                  "reasons": ([{"text": wording.reason(i), "code": i["code"], **_evidence(i)} for i in items] if items is not None
