@@ -78,9 +78,8 @@ def report_link(report_to: str | None, program_id: str, program_name: str, fact:
     shown and the list version; nothing about the applicant beyond what they choose to add."""
     if not report_to:
         return None
-    body = (f"Program: {program_name} ({program_id})\nFact: {fact['label']}\nShown as: {fact['text']}\n"
-            f"List version: {version}\n\nWhat the program's page says (and its address, if you have it):\n")
-    return mailto(report_to, f"SmartPick fact report: {program_id} {fact['name']}", body)
+    return mailto(report_to, f"SmartPick fact report: {program_id} {fact['name']} (list v{version})",
+                  f"{fact['label']}: {fact['text']}\n\nWhat the page says:\n")
 
 
 def _visa_route(entry: dict, visa_need: str) -> str:
@@ -128,22 +127,29 @@ def facts_html(templates, detail: dict, hidden: frozenset = frozenset(), report:
     """A program's fact list, rendered once per program and set of hidden facts and kept on its details
     entry: every page of a chunk shares the entries, and most programs appear in many applicants' lists.
     `hidden`: facts that cannot matter to this applicant (the H-1B's facts to a J-1 applicant), left out.
-    `report`: (ops address, program id, program name, list version) for each fact's "report a mistake"."""
+    `report`: non-empty when each fact gets its "report a mistake" link."""
     cache = detail.setdefault("facts_html", {})
-    key = (hidden, report)
+    key = (hidden, bool(report))
     if key not in cache:
-        links = {f["name"]: report_link(*report[:3], f, report[3]) for f in detail["facts"]} if report else {}
-        html = templates.get_template("page_facts.html.j2").render(r=detail, hidden=hidden, links=links).rstrip("\n")
+        # each fact's "report a mistake" is a short link the page's script turns into the prefilled message
+        # (program, fact, value, list version): a full mailto per fact was half the page's weight
+        html = templates.get_template("page_facts.html.j2").render(r=detail, hidden=hidden, report=bool(report)).rstrip("\n")
         cache[key] = Markup(seven_bit_html(html) or html)  # wrapped once here, not in every page
     return cache[key]
 
 
-def render(templates, ctx: dict, details: dict) -> str:
+def render(templates, ctx: dict, details: dict, light: bool = True) -> str:
+    """The page; `light=False` gives excluded programs every fact too (the bench's baseline)."""
     table = rows(ctx, details)
     empty = {"facts": [], "roster": None, "roster_url": None}
     hidden = frozenset(VISA_FACTS["either"]) - frozenset(VISA_FACTS.get(ctx.get("visa_need") or "none", ()))
     for r in table:
-        report = (ctx.get("report_to"), r["program_id"], r["program_name"], ctx.get("version")) if ctx.get("report_to") else ()
+        if r["status"] == "excluded" and light:
+            # an excluded program carries its name, place and the failed rule with its sentence only: most of
+            # a visa-needing applicant's programs are excluded, and their facts would be most of the page
+            r["facts_html"] = Markup("")
+            continue
+        report = ("report",) if ctx.get("report_to") else ()
         r["facts_html"] = facts_html(templates, details.get(r["program_id"], empty), hidden, report)
     images = {s["cid"]: "data:image/png;base64," + base64.b64encode(s["picture"]).decode()
               for s in ctx["specialties"] if s.get("picture")}

@@ -161,3 +161,18 @@ def test_the_page_carries_the_nrmp_caveat_and_an_ask_first_panel_leads_with_its_
         assert panel.index("Ask before applying") < panel.index("<dl>")  # the questions before the fact list
     # a J-1 applicant's panels leave out the H-1B's facts, which cannot matter to them
     assert 'data-fact="sponsors_h1b"' not in page and 'data-fact="sponsors_j1"' in page
+
+
+def test_excluded_programs_carry_only_their_failed_rule_and_sentences_are_written_once(advised):
+    _, _, page, _ = _parts(advised["messages"]["adv-h1b-no-step3"])
+    rows = re.findall(r'<tr data-i=.*?</tr>', page, re.S)
+    excluded = [r for r in rows if 'class="oc-excluded"' in r]
+    others = [r for r in rows if 'class="oc-excluded"' not in r]
+    assert excluded and others
+    for row in excluded:
+        assert "Excluded because:" in row and "data-fact=" not in row and "<q>" in row
+    assert all("data-fact=" in row for row in others)
+    # one sentence stating two facts is quoted once in a panel
+    for row in others:
+        quoted = re.findall(r"<q>(.*?)</q>", row.split("<dl>", 1)[-1])
+        assert len(quoted) == len(set(quoted)), quoted

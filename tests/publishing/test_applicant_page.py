@@ -244,3 +244,21 @@ def test_the_keyboard_opens_a_program_and_every_control_has_a_label(page, browse
     unlabelled = browser.execute_script("""return Array.from(document.querySelectorAll('select, input, button'))
         .filter(c => !(c.labels && c.labels.length) && !c.textContent.trim() && !c.getAttribute('aria-label')).length""")
     assert unlabelled == 0
+
+
+def test_report_a_mistake_prefills_the_program_the_fact_the_value_and_the_list_version(page, browser):
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    browser.get(page["path"].as_uri())
+    row = browser.find_element("css selector", "#list tbody tr")
+    row.find_element("tag name", "summary").click()
+    link = row.find_element("css selector", "dd[data-fact=sponsors_j1] a.rep")
+    assert link.get_attribute("href").endswith("#report")  # without the script: the address and what to name, below
+    browser.execute_script("arguments[0].addEventListener('click', e => e.preventDefault()); arguments[0].click()", link)
+    href = link.get_attribute("href")
+    assert href.startswith("mailto:ops@smartpick.invalid?")
+    query = parse_qs(urlsplit(href).query)
+    pid = row.get_attribute("id").removeprefix("p-")
+    assert unquote(query["subject"][0]) == f"SmartPick fact report: {pid} sponsors_j1 (list v1)"
+    assert "J-1 visa: " in query["body"][0] and "report a mistake" not in query["body"][0]
+    assert "browser-a" not in href and "@example.org" not in href  # nothing about the applicant

@@ -102,6 +102,18 @@
     a.download = "smartpick-list-v" + document.body.getAttribute("data-version") + "-view.csv";
     document.body.appendChild(a); a.click(); a.remove();
   });
+  // "report a mistake": the message to SmartPick's ops address, filled in from the row and the fact
+  document.addEventListener("click", function (ev) {
+    var a = ev.target.closest ? ev.target.closest("a.rep") : null;
+    var to = document.body.getAttribute("data-report-to");
+    if (!a || !to) return;
+    var dd = a.closest("dd"), tr = a.closest("tr"), dt = dd.previousElementSibling;
+    var pid = tr.id.replace(/^p-/, ""), name = tr.querySelector("summary").textContent;
+    var shown = dd.textContent.split(" \u00b7 report a mistake")[0];
+    var version = document.body.getAttribute("data-version");
+    a.href = "mailto:" + to + "?subject=" + encodeURIComponent("SmartPick fact report: " + pid + " " + dd.getAttribute("data-fact") +
+      " (list v" + version + ")") + "&body=" + encodeURIComponent(name + "\n" + dt.textContent + ": " + shown + "\n\nWhat the page says:\n");
+  });
   window.addEventListener("hashchange", load);
   load();
 })();
