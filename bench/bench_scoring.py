@@ -211,6 +211,7 @@ def main():
     ap.add_argument("--pandas-applicants", type=int, default=1000)
     ap.add_argument("--emails", type=int, default=200)
     ap.add_argument("--no-lists", action="store_true", help="stop after scoring (lists of 27 M pairs take many minutes)")
+    ap.add_argument("--memory-limit", default="", help="DuckDB's limit for the scoring ('2GB', '25%%'); default: half the RAM")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
     db = tmp / "bench.duckdb"
@@ -219,7 +220,8 @@ def main():
     load_truth(con, SampleWeb(args.programs))
     con.close()
     build_marts(db)
-    con = archive.connect(db)
+    con = archive.connect(db, args.memory_limit or None)
+    print(f"DuckDB memory limit: {con.execute('select current_setting(' + repr('memory_limit') + ')').fetchone()[0]}")
     load_applicants(con, synthetic_applicants(args.applicants))
     print(f"setup: {args.programs:,} programs, {args.applicants:,} applicants in {time.perf_counter() - t0:.0f} s")
     p = scoring.ScoringParams.for_today()

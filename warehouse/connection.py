@@ -89,9 +89,25 @@ def latest_backup(path: str | os.PathLike) -> Path | None:
     return found[-1] if found else None
 
 
+DEFAULT_MEMORY_SHARE = 50  # percent of RAM: DuckDB's own default is 80%, which left a scoring run the whole machine
+
+
+def memory_limit_setting(value: str | None) -> str:
+    """The memory limit DuckDB is given: a size as DuckDB reads it ("4GB"), or a share of this machine's
+    RAM ("40%"); empty or None: DEFAULT_MEMORY_SHARE. Past the limit DuckDB spills to disk instead."""
+    text = (value or "").strip() or f"{DEFAULT_MEMORY_SHARE}%"
+    if text.endswith("%"):
+        share = float(text[:-1])
+        if not 0 < share <= 100:
+            raise ValueError(f"memory limit {text!r}: a share of RAM is between 0% and 100%")
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return f"{max(256, int(ram * share / 100 / 2**20))}MiB"
+    return text
+
+
 def connect(path: str | os.PathLike, memory_limit: str | None = None, check: bool = False,
             busy_timeout_s: float = 0.0) -> duckdb.DuckDBPyConnection:
-    """DuckDB takes up to 80% of RAM by default; a limit makes it spill to disk instead. With `check`,
+    """DuckDB is held to `memory_limit_setting(memory_limit)` (half the RAM unless configured). With `check`,
     every table's row count is read once, so a damaged file is refused before anything writes to it;
     while another process holds the file, a writer waits up to `busy_timeout_s`."""
     private_files()
@@ -100,7 +116,7 @@ def connect(path: str | os.PathLike, memory_limit: str | None = None, check: boo
     waited, delay = 0.0, 0.2
     while True:
         try:
-            con = duckdb.connect(str(p), config={"memory_limit": memory_limit} if memory_limit else {})
+            con = duckdb.connect(str(p), config={"memory_limit": memory_limit_setting(memory_limit)})
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():

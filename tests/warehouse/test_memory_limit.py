@@ -1,0 +1,44 @@
+"""DuckDB is held to half the RAM unless configured: its own default (80%) let a scoring run take the machine."""
+import os
+import re
+
+import duckdb
+import pytest
+
+import warehouse
+from warehouse.connection import memory_limit_setting
+
+RAM_MB = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+
+
+def _mb(con) -> float:
+    number, unit = re.fullmatch(r"([\d.]+) (\w+)", con.execute("select current_setting('memory_limit')").fetchone()[0]).groups()
+    return float(number) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "TiB": 1024 ** 2}[unit]
+
+
+def test_a_warehouse_opened_without_a_limit_gets_half_the_ram(tmp_path):
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    try:
+        got = _mb(con)
+    finally:
+        con.close()
+    plain = duckdb.connect()
+    try:
+        duckdb_default = _mb(plain)
+    finally:
+        plain.close()
+    assert abs(got - RAM_MB / 2) < RAM_MB * 0.02 and got < duckdb_default
+
+
+@pytest.mark.parametrize("value, expected_mb", [("25%", RAM_MB / 4), ("1GB", 1000), ("512MB", 512)])
+def test_a_share_or_a_size_can_be_configured(tmp_path, value, expected_mb):
+    con = warehouse.connect(tmp_path / "w.duckdb", memory_limit=value)
+    try:
+        assert abs(_mb(con) - expected_mb) < max(8, expected_mb * 0.06)
+    finally:
+        con.close()
+
+
+def test_a_share_out_of_range_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match="between 0% and 100%"):
+        memory_limit_setting("150%")
