@@ -159,6 +159,24 @@ from g
 """
 
 
+def report_workers(db: Path, tmp: Path) -> None:
+    """Every applicant's page and CSV written by 1 worker and by 2, into separate folders: wall time, CPU
+    time of this process and its workers, and the throughput ratio (#28 goal: 2 workers >= 1.7x)."""
+    from pipelines.publishing.messages import write_reports_parallel
+
+    walls = {}
+    for workers in (1, 2):
+        before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        n = write_reports_parallel(str(db), tmp / f"reports-{workers}", None, workers)
+        walls[workers] = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before))
+        print(f"reports for {n:,} applicants with {workers} worker(s): wall {walls[workers]:.1f} s, CPU {cpu:.1f} s "
+              f"({cpu / walls[workers]:.2f} cores busy)")
+    print(f"2 workers: {walls[1] / walls[2]:.2f}x the throughput of 1 (goal 1.7x)")
+
+
 def main_pass(con, p: scoring.ScoringParams) -> float:
     """The product's scoring statement alone (score() then adds "what would open most")."""
     t0 = time.perf_counter()
@@ -263,6 +281,9 @@ def main():
         print(f"ranked lists for {lists['new_list_versions']:,} applicants in {time.perf_counter() - t0:.1f} s")
         from pipelines.publishing.messages import ensure_ledger
         ensure_ledger(con)
+        con.close()  # the report workers read the file read-only: no writer may hold it
+        report_workers(db, tmp)
+        con = archive.connect(db, args.memory_limit or None)
         from pipelines.publishing.messages import write_reports
         ids = [r[0] for r in con.execute("select distinct applicant_id from app.ranked_lists order by 1 limit ?",
                                          [args.emails]).fetchall()]

@@ -243,6 +243,8 @@ class ApplicantsResource(dg.ConfigurableResource):
 
     intake_dir: str = str(PROJECT_DIR / "sample_data" / "applicants")
     outputs_dir: str = str(PROJECT_DIR / "outputs")
+    # worker processes building the reports (each reads the warehouse read-only); 0: one per core
+    report_workers: int = 0
 
 
 class SmtpResource(dg.ConfigurableResource):
@@ -262,7 +264,8 @@ class SmtpResource(dg.ConfigurableResource):
 
 def applicants_from_env() -> ApplicantsResource:
     return ApplicantsResource(intake_dir=_env("SMARTPICK_INTAKE_DIR", ApplicantsResource().intake_dir),
-                              outputs_dir=_env("SMARTPICK_OUTPUTS_DIR", ApplicantsResource().outputs_dir))
+                              outputs_dir=_env("SMARTPICK_OUTPUTS_DIR", ApplicantsResource().outputs_dir),
+                              report_workers=_env_int("SMARTPICK_REPORT_WORKERS", 0))
 
 
 def smtp_from_env() -> SmtpResource:

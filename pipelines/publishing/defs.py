@@ -14,12 +14,13 @@ from pipelines.scoring.defs import ranked_lists
           description="outputs/reports/<applicant_id>/list-v<N>.csv and .html for each applicant's latest list.")
 def applicant_reports(context: dg.AssetExecutionContext, config: ApplicantSelection, warehouse: WarehouseResource,
                       applicants_cfg: ApplicantsResource, smtp: SmtpResource):
-    with warehouse.connect() as con:
-        ids = config.ids()
-        if ids is None:
-            ids = [r[0] for r in con.execute("select distinct applicant_id from app.list_versions").fetchall()]
-        n = publishing.write_reports(con, Path(applicants_cfg.outputs_dir), ids, report_to=smtp.ops_address)
-    return dg.MaterializeResult(metadata={"reports_written": n})
+    import os
+
+    workers = applicants_cfg.report_workers or os.cpu_count() or 1
+    with warehouse.lock():  # no writer while the workers read
+        n = publishing.write_reports_parallel(warehouse.path, Path(applicants_cfg.outputs_dir), config.ids(), workers,
+                                              report_to=smtp.ops_address, memory_limit=warehouse.memory_limit or None)
+    return dg.MaterializeResult(metadata={"reports_written": n, "workers": workers})
 
 
 @dg.asset(key=["outputs", "email_deliveries"], group_name="publishing", owners=["team:applicant-success"],

@@ -358,22 +358,67 @@ def _current(paths: tuple[Path, ...], created_at) -> bool:
         return False
 
 
-def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200, report_to: str = REPORT_TO) -> int:
+def _reports_due(con, outputs: Path, applicant_ids: list[str]) -> list[tuple[str, int]]:
     latest = con.execute("select applicant_id, max(list_version), arg_max(created_at, list_version) from app.list_versions "
                          "where applicant_id in (select unnest(?)) group by 1 order by 1", [list(applicant_ids)]).fetchall()
     reports = outputs / "reports"
-    todo = [(aid, v) for aid, v, created in latest if not _current(_report_files(reports, aid, v), created)]
-    written = 0
-    for i in range(0, len(todo), chunk):
-        contexts = list_contexts(con, todo[i:i + chunk], report_to)
-        for aid, version in todo[i:i + chunk]:
-            ctx = contexts[aid]
-            private_dir(private_dir(reports) / aid)
-            page, rows = _report_files(reports, aid, version)
-            write_private(rows, list_csv(ctx))
-            write_private(page, page_html(ctx).encode())
-            written += 1
-    return written
+    return [(aid, v) for aid, v, created in latest if not _current(_report_files(reports, aid, v), created)]
+
+
+def _write_chunk(con, outputs: Path, todo: list[tuple[str, int]], report_to: str) -> int:
+    reports = outputs / "reports"
+    contexts = list_contexts(con, todo, report_to)
+    for aid, version in todo:
+        ctx = contexts[aid]
+        private_dir(private_dir(reports) / aid)
+        page, rows = _report_files(reports, aid, version)
+        write_private(rows, list_csv(ctx))
+        write_private(page, page_html(ctx).encode())
+    return len(todo)
+
+
+def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200, report_to: str = REPORT_TO) -> int:
+    todo = _reports_due(con, outputs, applicant_ids)
+    return sum(_write_chunk(con, outputs, todo[i:i + chunk], report_to) for i in range(0, len(todo), chunk))
+
+
+def _chunk_worker(job: tuple) -> int:
+    """One worker process's chunk: its own read-only connection to the warehouse file."""
+    db_path, memory_limit, outputs, todo, report_to = job
+    con = duckdb.connect(db_path, read_only=True, config={"memory_limit": memory_limit})
+    try:
+        return _write_chunk(con, Path(outputs), todo, report_to)
+    finally:
+        con.close()
+
+
+def write_reports_parallel(db_path: str, outputs: Path, applicant_ids: list[str] | None, workers: int, chunk: int = 100,
+                           report_to: str = REPORT_TO, memory_limit: str | None = None) -> int:
+    """write_reports on every core: chunks of applicants in worker processes, each with its own read-only
+    connection (DuckDB lets many processes read a file no process is writing). Pages are per applicant
+    files, so workers never write the same one; the caller holds the warehouse lock so no writer runs.
+    `applicant_ids` None: everyone with a list."""
+    import concurrent.futures
+    import multiprocessing
+
+    from warehouse.connection import memory_limit_setting
+
+    # the workers share the machine's memory: each gets its part of the limit
+    limit = memory_limit_setting(memory_limit)
+    con = duckdb.connect(str(db_path), read_only=True, config={"memory_limit": limit})
+    try:
+        ids = applicant_ids if applicant_ids is not None else [
+            r[0] for r in con.execute("select distinct applicant_id from app.list_versions order by 1").fetchall()]
+        todo = _reports_due(con, outputs, ids)
+        if workers <= 1 or len(todo) <= chunk:
+            return sum(_write_chunk(con, outputs, todo[i:i + chunk], report_to) for i in range(0, len(todo), chunk))
+    finally:
+        con.close()
+    share = f"{max(256, int(float(limit[:-3]) / workers))}MiB" if limit.endswith("MiB") else limit
+    jobs = [(str(db_path), share, str(outputs), todo[i:i + chunk], report_to) for i in range(0, len(todo), chunk)]
+    # spawn, not fork: the parent may hold threads (Dagster, DuckDB) that a forked child would inherit half-way
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return sum(pool.map(_chunk_worker, jobs))
 
 
 def _relevant_facts(visa_need: str) -> set:
