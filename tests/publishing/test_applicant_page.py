@@ -262,3 +262,28 @@ def test_report_a_mistake_prefills_the_program_the_fact_the_value_and_the_list_v
     assert unquote(query["subject"][0]) == f"SmartPick fact report: {pid} sponsors_j1 (list v1)"
     assert "J-1 visa: " in query["body"][0] and "report a mistake" not in query["body"][0]
     assert "browser-a" not in href and "@example.org" not in href  # nothing about the applicant
+
+
+def test_with_two_specialties_the_first_program_still_shows_in_a_phone_s_first_screen(tmp_path):
+    con = archive.connect(tmp_path / "w.duckdb")
+    family = {**mini_marts.SPECIALTY, "specialty_code": "120", "specialty_name": "Family Medicine"}
+    programs = [{"sponsors_j1": True, "state": "TX", "specialty_code": code, "specialty_name": name,
+                 "program_name": f"Phone Program {i} {name} (SAMPLE)"}
+                for i, (code, name) in enumerate([("140", "Internal Medicine"), ("120", "Family Medicine")] * 3)]
+    mini_marts.build(con, programs, [mini_marts.SPECIALTY, family])
+    aid = mini_marts.listed(tmp_path, con, applicant_id="phone-a", visa_need="j1", step2ck_score=231, graduation_year=2015,
+                            step2ck_attempts=2, target_specialties=["Internal Medicine", "Family Medicine"])
+    assert write_reports(con, tmp_path / "out", [aid]) == 1
+    d = _driver(width=390, height=844)
+    try:
+        d.get((tmp_path / "out" / "reports" / aid / "list-v1.html").as_uri())
+        assert len(d.find_elements("css selector", "section.spec")) == 2
+        top = d.execute_script("return document.querySelector('#list tbody tr').getBoundingClientRect().top")
+        assert top < d.execute_script("return window.innerHeight"), top
+        # what the figure does not reflect is one tap away, not gone
+        fold = d.find_element("css selector", "section.spec details.fold")
+        assert "does not reflect" in fold.find_element("tag name", "summary").text
+        fold.find_element("tag name", "summary").click()
+        assert "state a graduation cutoff" in fold.text
+    finally:
+        d.quit()
