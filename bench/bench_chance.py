@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 
-from pipelines.scoring.score import CHANCE_MACROS
+from pipelines.scoring.score import MACROS
 from tests.scoring.test_chance import specialties
 
 
@@ -27,7 +27,7 @@ def auc(pos: np.ndarray, neg: np.ndarray) -> float:
 
 def main() -> None:
     con = duckdb.connect()
-    con.execute(CHANCE_MACROS)
+    con.execute(MACROS)
     rng = np.random.default_rng(11)
     print(f"{'specialty':40s} {'rate':>5s} {'matched-not':>11s} {'model AUC':>9s} {'best AUC':>8s}")
     for param in specialties():

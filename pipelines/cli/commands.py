@@ -313,10 +313,10 @@ def _review(program_id, fact, action, value=None, note="", reviewer="analyst"):
             if "does not exist" in str(exc):
                 raise click.ClickException("no marts yet: run `smartpick run` first") from None
             raise
-    from pipelines.operations.review_queue import value_words
+    from pipelines.publishing.wording import fact_words
 
-    shown = value_words(fact, row["value"]) if action != "confirm" or row["value"] is not None else "not stated"
-    click.echo(f"recorded: {action} {program_id} {fact} = {shown} (was {value_words(fact, row['extracted_value'])}); "
+    click.echo(f"recorded: {action} {program_id} {fact} = {fact_words(fact, row['value'])} "
+               f"(was {fact_words(fact, row['extracted_value'])}); "
                "it applies from the next run (`smartpick run`) while the page stays as it is")
 
 
@@ -328,14 +328,15 @@ def facts_queue(limit):
     from tabulate import tabulate
 
     from pipelines.operations import review_queue
+    from pipelines.publishing.wording import fact_words
 
     with _warehouse().connect() as con:
         rows = review_queue.queue(con, limit)
     if not rows:
         click.echo("nothing to check (or no marts and scores yet: run `smartpick run` first)")
         return
-    table = [(r["program_id"], r["fact_name"], review_queue.value_words(r["fact_name"], r["fact_value"])
-              + (f" (reviewed: {review_queue.value_words(r['fact_name'], r['last_review_value'])})" if r["review_stale"] else ""),
+    table = [(r["program_id"], r["fact_name"], fact_words(r["fact_name"], r["fact_value"])
+              + (f" (reviewed: {fact_words(r['fact_name'], r['last_review_value'])})" if r["review_stale"] else ""),
               r["applicants"], r["why_first"] or "", r["evidence_sentence"] or "", r["source_url"] or "", r["checked"] or "")
              for r in rows]
     click.echo(tabulate(table, headers=["program", "fact", "value", "applicants", "first because", "sentence", "page", "checked"],

@@ -14,7 +14,7 @@ import uuid
 
 from scrapers.facts.catalogue import BY_NAME, CATALOGUE
 
-ACTIONS = {"confirm": "confirmed", "correct": "corrected", "unset": "corrected", "report": "reported"}
+ACTIONS = ("confirm", "correct", "unset", "report")
 REVIEWERS = ("analyst", "program", "applicant")
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.scoring.gates import GATES
-from scrapers.facts.catalogue import BY_NAME
+from pipelines.scoring.gates import GATE_FACT
 
 RECENT_DAYS = 14  # "newly changed": a change seen at a refresh within this many days
 
-_GATE_FACTS = ", ".join(f"('{g.code}', '{g.fact}')" for g in GATES if g.fact)
+_GATE_FACTS = ", ".join(f"('{code}', '{fact}')" for code, fact in GATE_FACT.items())
 
 QUEUE_SQL = f"""
 with gate_facts(code, fact_name) as (values {_GATE_FACTS}),
@@ -83,10 +82,3 @@ def summary(con, high_impact: int) -> dict:
             "oldest_high_impact": None if oldest is None else
             {"program_id": oldest["program_id"], "fact": oldest["fact_name"], "applicants": oldest["applicants"],
              "waiting_since": oldest["waiting_since"]}}
-
-
-def value_words(fact: str, value) -> str:
-    if value is None:
-        return "not stated"
-    spec = BY_NAME[fact]
-    return spec.value_words(str(value).lower() == "true" if spec.kind == "boolean" else value)

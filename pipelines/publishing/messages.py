@@ -32,7 +32,7 @@ from pipelines.publishing import escaping, picture, wording
 from pipelines.publishing import page as applicant_page
 from pipelines.publishing.mailparts import seven_bit_html, seven_bit_text
 from pipelines.scoring import score as scoring
-from pipelines.scoring.gates import BARRIERS, GATES, REASONS, parameter_values
+from pipelines.scoring.gates import BARRIERS, FACT_OF, parameter_values
 from scrapers.facts import FIELDS
 
 
@@ -116,13 +116,11 @@ def _specialties_many(con, applicant_ids: list[str]) -> dict[str, dict]:
         png = picture.step2ck_picture(score, matched, not_matched)
         cohort = None if matched_n is None else int(matched_n + (not_matched_n or 0))
         shown = scoring.shown_chance(chance, low, high, rate, cohort)
+        figure = shown if shown and not shown["small"] else {}  # a percentage only where the cohort supports one
         out.setdefault(aid, {})[name] = {
-            "name": name, "preference": pref, "has_figures": shown is not None and not shown["small"],
-            "small_cohort": bool(shown and shown["small"]),
+            "name": name, "preference": pref, "has_figures": bool(figure), "small_cohort": bool(shown and shown["small"]),
             "cohort_matched": None if matched_n is None else int(matched_n), "cohort": cohort,
-            "chance_pct": shown["pct"] if shown and not shown["small"] else None,
-            "low_pct": shown["low"] if shown and not shown["small"] else None,
-            "high_pct": shown["high"] if shown and not shown["small"] else None,
+            "chance_pct": figure.get("pct"), "low_pct": figure.get("low"), "high_pct": figure.get("high"),
             "informative": bool(informative), "flat": m_mean is not None and n_mean is not None and m_mean <= n_mean,
             "clears_quartile": score is not None and mq3 is not None and score >= mq3,
             "auc": _auc(m_mean, m_sd, n_mean, n_sd), "picture": png, "cid": f"step2ck-{pref}",
@@ -139,7 +137,7 @@ def _barriers_many(con, applicant_ids: list[str], params: scoring.ScoringParams)
                        f"count(*) filter (where {b.hit})" for b in BARRIERS)
     try:
         rows = con.execute(f"""
-            select s.applicant_id, s.specialty_name, count(*), any_value({params.match_year} - a.graduation_year), {counts}
+            select s.applicant_id, s.specialty_name, count(*), any_value(years), {counts}
             from app.program_scores s join app.applicants a using (applicant_id)
             join marts.fct_program_img_features f using (program_id),
             lateral (select greatest(a.step1_attempts + case when a.step1_result = 'fail' then 1 else 0 end, a.step2ck_attempts) as attempts,
@@ -229,19 +227,15 @@ def list_contexts(con, lists: list[tuple[str, int]], report_to: str = REPORT_TO)
     return out
 
 
-_FACT_OF = {**{r.code: r.fact for r in REASONS if r.fact}, **{g.code: g.fact for g in GATES if g.fact}}
-
-
 def _report_links(ctx: dict) -> None:
     """Each reason and exclusion resting on a fact gets its "report a mistake" link, and the review that
     checked it ("checked by SmartPick on ..."), for the HTML email; the page's panels have their own."""
     for _, e in _entries(ctx):
         facts = {f["name"]: f for f in ctx["details"].get(e["program_id"], {}).get("facts", [])}
         for item in e["reasons"] + e["gates"]:
-            fact = facts.get(_FACT_OF.get(item.get("code")))
+            fact = facts.get(FACT_OF.get(item.get("code")))
             if fact:
-                item["report"] = applicant_page.report_link(ctx["report_to"], e["program_id"], e["program_name"], fact,
-                                                            ctx["version"])
+                item["report"] = applicant_page.report_link(ctx["report_to"], e["program_id"], fact, ctx["version"])
                 item["review"] = fact["review"]
 
 
@@ -304,7 +298,6 @@ def _context(applicant_id: str, version: int, a, rows: list, specs: dict, opener
             spec["listed_count"] += 1
     for spec in specs.values():
         spec["excluded_groups"] = sorted(spec.pop("excluded").values(), key=lambda g: -len(g["programs"]))
-        spec["empty"] = not any((spec["listed_count"], spec["step3"], spec["ask"], spec["excluded_groups"]))
     return {"applicant_id": applicant_id, "name": one_line(a[0]), "email": a[1], "version": version, "sample": sample,
             "step2ck_score": a[3], "visa_need": a[4],
             "specialties": sorted(specs.values(), key=lambda s: s["preference"]),
@@ -377,9 +370,12 @@ def _write_chunk(con, outputs: Path, todo: list[tuple[str, int]], report_to: str
     return len(todo)
 
 
-def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200, report_to: str = REPORT_TO) -> int:
-    todo = _reports_due(con, outputs, applicant_ids)
+def _write_chunks(con, outputs: Path, todo: list[tuple[str, int]], chunk: int, report_to: str) -> int:
     return sum(_write_chunk(con, outputs, todo[i:i + chunk], report_to) for i in range(0, len(todo), chunk))
+
+
+def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200, report_to: str = REPORT_TO) -> int:
+    return _write_chunks(con, outputs, _reports_due(con, outputs, applicant_ids), chunk, report_to)
 
 
 def _chunk_worker(job: tuple) -> int:
@@ -411,7 +407,7 @@ def write_reports_parallel(db_path: str, outputs: Path, applicant_ids: list[str]
             r[0] for r in con.execute("select distinct applicant_id from app.list_versions order by 1").fetchall()]
         todo = _reports_due(con, outputs, ids)
         if workers <= 1 or len(todo) <= chunk:
-            return sum(_write_chunk(con, outputs, todo[i:i + chunk], report_to) for i in range(0, len(todo), chunk))
+            return _write_chunks(con, outputs, todo, chunk, report_to)
     finally:
         con.close()
     share = f"{max(256, int(float(limit[:-3]) / workers))}MiB" if limit.endswith("MiB") else limit

@@ -73,7 +73,7 @@ def review_words(source: str | None, reviewed: str | None, reviewer: str | None)
     return f"{'corrected' if source == 'corrected' else 'checked'} by SmartPick on {reviewed}"
 
 
-def report_link(report_to: str | None, program_id: str, program_name: str, fact: dict, version) -> str | None:
+def report_link(report_to: str | None, program_id: str, fact: dict, version) -> str | None:
     """"Report a mistake": a ready email to SmartPick's ops address naming the program, the fact, the value
     shown and the list version; nothing about the applicant beyond what they choose to add."""
     if not report_to:
@@ -123,17 +123,17 @@ def page_data(table: list[dict]) -> list[dict]:
              "ex": "; ".join(g["text"] for g in r["gates"]), "as": r["asks_codes"]} for i, r in enumerate(table)]
 
 
-def facts_html(templates, detail: dict, hidden: frozenset = frozenset(), report: tuple = ()):
+def facts_html(templates, detail: dict, hidden: frozenset = frozenset(), report: bool = False):
     """A program's fact list, rendered once per program and set of hidden facts and kept on its details
     entry: every page of a chunk shares the entries, and most programs appear in many applicants' lists.
     `hidden`: facts that cannot matter to this applicant (the H-1B's facts to a J-1 applicant), left out.
-    `report`: non-empty when each fact gets its "report a mistake" link."""
+    `report`: each fact gets its "report a mistake" link."""
     cache = detail.setdefault("facts_html", {})
-    key = (hidden, bool(report))
+    key = (hidden, report)
     if key not in cache:
         # each fact's "report a mistake" is a short link the page's script turns into the prefilled message
         # (program, fact, value, list version): a full mailto per fact was half the page's weight
-        html = templates.get_template("page_facts.html.j2").render(r=detail, hidden=hidden, report=bool(report)).rstrip("\n")
+        html = templates.get_template("page_facts.html.j2").render(r=detail, hidden=hidden, report=report).rstrip("\n")
         cache[key] = Markup(seven_bit_html(html) or html)  # wrapped once here, not in every page
     return cache[key]
 
@@ -149,8 +149,7 @@ def render(templates, ctx: dict, details: dict, light: bool = True) -> str:
             # a visa-needing applicant's programs are excluded, and their facts would be most of the page
             r["facts_html"] = Markup("")
             continue
-        report = ("report",) if ctx.get("report_to") else ()
-        r["facts_html"] = facts_html(templates, details.get(r["program_id"], empty), hidden, report)
+        r["facts_html"] = facts_html(templates, details.get(r["program_id"], empty), hidden, bool(ctx.get("report_to")))
     images = {s["cid"]: "data:image/png;base64," + base64.b64encode(s["picture"]).decode()
               for s in ctx["specialties"] if s.get("picture")}
     # a row a line: a message carries the page unencoded only with lines under 998 octets (mailparts)

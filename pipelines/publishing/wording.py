@@ -6,7 +6,6 @@ Fact names never reach an applicant: labels, questions and values come from the 
 """
 from __future__ import annotations
 
-import dataclasses
 from functools import lru_cache
 
 from pipelines.publishing import escaping
@@ -36,7 +35,7 @@ def legend(specs=None) -> list[tuple[str, str]]:
     return [(t, x) for t, x in LEGEND if t != "Open with Step 3" or step3] + [("Tiers", _TIERS_NOTE)]
 
 
-_PARAM_WORDS = {k: str(v) for k, v in dataclasses.asdict(ScoringParams.for_today()).items()}
+_PARAM_WORDS = gates.parameter_values(ScoringParams.for_today())
 
 
 def because(up: int | None, down: int | None) -> str:
@@ -124,6 +123,13 @@ def policy_change(fact: str, old, new) -> str:
     if n is None:
         return f"no longer states {spec.describe(o)}"
     return f"{spec.label}: {VALUE_WORDS.get(o, o)} → {VALUE_WORDS.get(n, n)} {spec.unit}".rstrip()
+
+
+def fact_words(fact: str, value) -> str:
+    """A fact's value as the warehouse keeps it in text ('true', '230', 'rank'), in words; "not stated" for none."""
+    spec = BY_NAME[fact]
+    typed = _typed(spec, value)
+    return "not stated" if typed is None else spec.value_words(typed)
 
 
 def _typed(spec, value):

@@ -249,6 +249,9 @@ OPENERS = {
 }
 
 GATE_CODES = tuple(g.code for g in GATES)
+# the fact each gate and reason rests on: its evidence, its review, and the fact the review queue counts it for
+GATE_FACT = {g.code: g.fact for g in GATES if g.fact}
+FACT_OF = {**{r.code: r.fact for r in REASONS if r.fact}, **GATE_FACT}
 SIGNAL_CODES = tuple(s.code for s in SIGNALS)
 ASK_FACTS = tuple(a.fact for a in ASKS)
 BY_CODE = {g.code: g for g in GATES}

@@ -20,13 +20,13 @@ from pipelines.scoring.params import ScoringParams
 from pipelines.scoring.tables import ensure_scoring
 from warehouse import transaction
 
-__all__ = ["ScoringParams", "CHANCE_MACROS", "GATE_CODES", "ASK_FACTS", "score", "score_pairs", "build_lists",
+__all__ = ["ScoringParams", "MACROS", "GATE_CODES", "ASK_FACTS", "score", "score_pairs", "build_lists",
            "changed_inputs", "mark_scored", "lists_due", "mark_listed", "ensure_schema", "chance_sql"]
 
 SQL = Path(__file__).with_name("sql")
 _TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(SQL), undefined=jinja2.StrictUndefined,
                                 keep_trailing_newline=True)
-MACROS = CHANCE_MACROS = (SQL / "macros.sql").read_text()
+MACROS = (SQL / "macros.sql").read_text()
 
 
 def chance_sql(score: str, s: str, z: float | None = None) -> str:
@@ -47,7 +47,7 @@ def _render(name: str, p: ScoringParams, **kw) -> str:
 
 def ensure_schema(con) -> None:
     ensure_scoring(con, GATE_CODES, ASK_FACTS, SIGNAL_CODES)
-    con.execute(CHANCE_MACROS)
+    con.execute(MACROS)
 
 
 # A fact read only from context ("inferred") is unknown to the gates: it may put a program in

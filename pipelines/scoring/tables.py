@@ -86,7 +86,7 @@ def _decoded(mask: str, codes: tuple[str, ...]) -> str:
     return f"list_filter([{', '.join(repr(c) for c in codes)}], lambda code, i: {mask} & (1 << (i - 1)) <> 0)"
 
 
-def ensure_scoring(con, gate_codes: tuple[str, ...], ask_facts: tuple[str, ...], signal_codes: tuple[str, ...] = ()) -> None:
+def ensure_scoring(con, gate_codes: tuple[str, ...], ask_facts: tuple[str, ...], signal_codes: tuple[str, ...]) -> None:
     """Applicants, scores and lists. app.pair_scores keeps each pair's exclusions and open questions as
     two bitmasks (bit i = the i-th code, in the order given): 27 M pairs store two integers instead of
     two lists of strings. The view app.program_scores decodes them into gate_reasons and asks (through
@@ -111,7 +111,7 @@ def ensure_scoring(con, gate_codes: tuple[str, ...], ask_facts: tuple[str, ...],
                         "and table_name in (select unnest(?))", [list(decoding)]).fetchone()[0]
     if fresh or found < len(decoding):
         con.execute(SCORES_VIEW.format(gate_reasons=_decoded("m", gate_codes), asks=_decoded("m", ask_facts),
-                                       signals=_decoded("m", signal_codes) if signal_codes else "[]::varchar[]",
+                                       signals=_decoded("m", signal_codes),
                                        n_gates=1 << len(gate_codes), n_asks=1 << len(ask_facts), n_signals=1 << len(signal_codes)))
     undocumented = con.execute("select count(*) from duckdb_columns() where schema_name = 'app' and table_name = 'program_scores' "
                                "and comment is null").fetchone()[0]

@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from pipelines.scoring.score import CHANCE_MACROS
+from pipelines.scoring.score import MACROS
 
 SEED = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "nrmp_charting_outcomes_2026_non_us_img.csv"
 
@@ -36,7 +36,7 @@ def specialties():
 @pytest.fixture(scope="module")
 def con():
     c = duckdb.connect()
-    c.execute(CHANCE_MACROS)
+    c.execute(MACROS)
     return c
 
 
