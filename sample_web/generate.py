@@ -2,10 +2,21 @@
 
 Program i depends only on (seed, i), so growing the size knob keeps earlier programs intact, and
 an `epoch` above 1 changes a few programs' policies to mimic a site updated between refreshes.
+
+Two shapes. `census` is the real web's: ACGME's published split between core residencies and
+fellowships (seed acgme_program_census), and core specialties in proportion to their NRMP positions
+(no public per-specialty program count was found; the positions overweight specialties with large
+programs, so Internal Medicine is heavier here than in life, a conservative load). Fellowships are
+listed in the ACGME reports under sample subspecialty codes and have no website: nobody choosing a
+residency applies to them, so the refresh counts them and fetches nothing more. `core` makes every
+program a core residency of a few common specialties: tests use it to get many scored programs from
+a small web.
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import functools
 import json
 import random
 from dataclasses import dataclass, field
@@ -23,6 +34,52 @@ PAGE_RANK = {"eligibility": 1, "img": 2, "faq": 3, "home": 4, "residents": 5}
 
 _SPECIALTY_WEIGHTS = {"140": 30, "120": 18, "320": 10, "400": 9, "440": 6, "110": 6, "040": 5,
                       "220": 5, "180": 4, "300": 3, "999": 4, "420": 3, "700": 2, "340": 2}
+SHAPES = ("census", "core")
+_SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+SUBSPECIALTIES_PER_CORE = 3
+
+
+@functools.cache
+def census_shape() -> tuple[float, dict[str, float]]:
+    """(share of the census that is core residencies, core code -> weight) from the published seeds."""
+    with (_SEEDS / "acgme_program_census.csv").open() as fh:
+        row = list(csv.DictReader(fh))[-1]
+    core_share = int(row["specialty_programs"]) / int(row["programs"])
+    with (_SEEDS / "acgme_specialties.csv").open() as fh:
+        code_of = {r["nrmp_specialty"]: r["specialty_code"] for r in csv.DictReader(fh) if r["nrmp_specialty"]}
+    with (_SEEDS / "nrmp_charting_outcomes_2026_non_us_img.csv").open() as fh:
+        weights = {code_of[r["specialty"]]: float(r["positions"]) for r in csv.DictReader(fh) if r["specialty"] in code_of}
+    return core_share, dict(sorted(weights.items()))
+
+
+@functools.cache
+def subspecialties() -> dict[str, tuple[str, str]]:
+    """Sample subspecialty code -> (its core code, its name): codes beside the core's, never a core code,
+    named as samples (the sample web's fellowships are fictional like its residencies)."""
+    out = {}
+    for core in census_shape()[1]:
+        digits = (f"{core[:2]}{d}" for d in range(1, 10))
+        free = [c for c in digits if c not in CORE_SPECIALTIES and c not in out][:SUBSPECIALTIES_PER_CORE]
+        for k, code in enumerate(free, 1):
+            out[code] = (core, f"{CORE_SPECIALTIES[core]} Subspecialty {k} (SAMPLE)")
+    return out
+
+
+def specialty_name(code: str) -> str:
+    return CORE_SPECIALTIES.get(code) or subspecialties()[code][1]
+
+
+def _draw_specialty(rng: random.Random, shape: str) -> str:
+    if shape == "core":
+        return rng.choices(list(_SPECIALTY_WEIGHTS), list(_SPECIALTY_WEIGHTS.values()))[0]
+    core_share, weights = census_shape()
+    core = rng.choices(list(weights), list(weights.values()))[0]
+    if rng.random() < core_share:
+        return core
+    subs = [c for c, (parent, _) in subspecialties().items() if parent == core]
+    return rng.choice(subs)
+
+
 _PLACES = ["Maple", "Cedar", "Harbor", "Pine", "Willow", "Granite", "Lakeside", "Riverbend", "Summit",
            "Prairie", "Bayview", "Oak Hollow", "Sunfield", "Red Mesa", "Stonebridge", "Clearwater",
            "Elk Run", "Brookhaven", "Silver Lake", "Fairmont", "Northgate", "Hillcrest", "Kestrel",
@@ -192,9 +249,9 @@ def _apply_epoch(facts: dict, rng: random.Random) -> dict:
     return f
 
 
-def build_program(seed: int, i: int, epoch: int = 1) -> SampleProgram:
+def build_program(seed: int, i: int, epoch: int = 1, shape: str = "core") -> SampleProgram:
     rng = random.Random(f"{seed}:{i}")
-    code = rng.choices(list(_SPECIALTY_WEIGHTS), list(_SPECIALTY_WEIGHTS.values()))[0]
+    code = _draw_specialty(rng, shape)
     st_code = rng.choice(list(ACGME_STATE_CODES))
     state = ACGME_STATE_CODES[st_code]
     if rng.random() < 0.04:  # the state digits are usually, not always, the program's state
@@ -202,14 +259,15 @@ def build_program(seed: int, i: int, epoch: int = 1) -> SampleProgram:
     program_id = f"{code}{st_code}{i + 1:05d}"
     city = rng.choice(_PLACES) + rng.choice(_SUFFIX)
     inst = f"{city} {rng.choice(_INST)}"
-    specialty = CORE_SPECIALTIES[code]
-    name = f"{inst} {specialty} Program (SAMPLE)"
+    specialty = specialty_name(code)
+    fellowship = code not in CORE_SPECIALTIES
+    name = f"{inst} {specialty} Program" + ("" if fellowship else " (SAMPLE)")
     approved = rng.choice([6, 9, 12, 15, 18, 24, 30, 36, 45, 60])
     facts = _draw_facts(rng)
     if epoch > 1 and random.Random(f"{seed}:{i}:epoch{epoch}").random() < 0.05:
         facts = _apply_epoch(facts, rng)
     slug = program_id
-    has_site = rng.random() > 0.04
+    has_site = rng.random() > 0.04 and not fellowship
     prog = SampleProgram(
         program_id=program_id, specialty_code=code, specialty=specialty, name=name,
         sponsor_code=f"{rng.randint(100000, 999999)}", sponsor=f"{inst} (SAMPLE)",
@@ -302,13 +360,16 @@ def _build_site(prog: SampleProgram, rng: random.Random) -> None:
 class SampleWeb:
     """The whole fictional web: programs built lazily and kept, indexed for the server."""
 
-    def __init__(self, size: int = 300, seed: int = 7, epoch: int = 1):
-        self.size, self.seed, self.epoch = size, seed, epoch
-        self.programs = [build_program(seed, i, epoch) for i in range(size)]
+    def __init__(self, size: int = 300, seed: int = 7, epoch: int = 1, shape: str = "core"):
+        if shape not in SHAPES:
+            raise ValueError(f"unknown sample web shape {shape!r}; use one of {SHAPES}")
+        self.size, self.seed, self.epoch, self.shape = size, seed, epoch, shape
+        self.programs = [build_program(seed, i, epoch, shape) for i in range(size)]
         self.by_id = {p.program_id: p for p in self.programs}
         self.pages = {pg.path: (p, pg) for p in self.programs for pg in p.pages}
         # the form's own numbers, unrelated to the ACGME codes, as on the real site
-        codes = sorted({p.specialty_code for p in self.programs} | set(CORE_SPECIALTIES))
+        codes = sorted({p.specialty_code for p in self.programs} | set(CORE_SPECIALTIES)
+                       | (set(subspecialties()) if shape == "census" else set()))
         rng = random.Random(seed)
         ids = rng.sample(range(1, 200), len(codes))
         self.specialty_form_ids = dict(zip(codes, ids))
@@ -316,7 +377,10 @@ class SampleWeb:
         self.state_form_ids = dict(zip(st, rng.sample(range(1, 100), len(st))))
 
     def truth_rows(self):
+        """Core residencies only: fellowships are listed, never crawled, so they have no facts to find."""
         for p in self.programs:
+            if p.specialty_code not in CORE_SPECIALTIES:
+                continue
             row = {"program_id": p.program_id, "website": p.website_root, **p.facts,
                    "residents_listed": p.residents_listed, "residents_img": p.residents_img,
                    "residents_unknown": p.residents_unknown,

@@ -85,8 +85,8 @@ def search_page(web: SampleWeb, token: str, captcha: bool) -> str:
 
 
 def _spec_name(code: str) -> str:
-    from scrapers.reference_codes import CORE_SPECIALTIES
-    return CORE_SPECIALTIES[code]
+    from sample_web.generate import specialty_name
+    return specialty_name(code)
 
 
 def results_page(web: SampleWeb, programs: list[SampleProgram], page: int, per_page: int, token: str) -> str:

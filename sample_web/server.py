@@ -44,7 +44,7 @@ class SampleWebServer:
         self._thread: threading.Thread | None = None
 
     def set_epoch(self, epoch: int) -> None:
-        self.replace(SampleWeb(self.web.size, self.web.seed, epoch))
+        self.replace(SampleWeb(self.web.size, self.web.seed, epoch, self.web.shape))
 
     def replace(self, web: SampleWeb) -> None:
         """Serve another web from now on (tests: a site that changed, or a scrape that lost programs)."""
@@ -152,7 +152,8 @@ class SampleWebServer:
             robots = ROBOTS + ("Disallow: /sites/\n" if self.sites_disallowed else "")
             return self._send(h, 200, robots.encode(), "text/plain")
         if path == IDENTITY_PATH:  # lets `smartpick run` recognise its own earlier server on a busy port
-            ident = {"smartpick_sample_web": True, "size": web.size, "seed": web.seed, "epoch": web.epoch}
+            ident = {"smartpick_sample_web": True, "size": web.size, "seed": web.seed, "epoch": web.epoch,
+                     "shape": web.shape}
             return self._send(h, 200, json.dumps(ident).encode(), "application/json")
         if path == "/ads/Public/Programs/Search":
             sid, sess, extra = self._session(h)

@@ -29,3 +29,10 @@ CORE_SPECIALTIES: dict[str, str] = {
     "461": "Thoracic Surgery (Integrated)", "480": "Urology", "999": "Transitional Year",
     "700": "Internal Medicine/Pediatrics",
 }
+
+
+def is_core_program(program_id: str) -> bool:
+    """A program applicants to the Main Match can target: an ACGME program id begins with its specialty's
+    code, and fellowships (subspecialty codes) are entered after a residency, never chosen by an IMG
+    looking for one. The refresh counts them in the census and fetches nothing beyond their listing."""
+    return program_id[:3] in CORE_SPECIALTIES

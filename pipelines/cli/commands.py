@@ -25,8 +25,8 @@ def _port_free(port: int) -> bool:
             return False
 
 
-def own_sample_web(port: int, size: int) -> str | None:
-    """The URL of a SmartPick sample web of this size already on the port (an earlier `serve`), else None."""
+def own_sample_web(port: int, size: int, shape: str = "census") -> str | None:
+    """The URL of a SmartPick sample web of this size and shape already on the port (an earlier `serve`), else None."""
     import requests
 
     from sample_web.server import IDENTITY_PATH
@@ -36,7 +36,8 @@ def own_sample_web(port: int, size: int) -> str | None:
         ident = requests.get(url + IDENTITY_PATH, timeout=2).json()
     except (requests.RequestException, ValueError):
         return None
-    return url if isinstance(ident, dict) and ident.get("smartpick_sample_web") and ident.get("size") == size else None
+    return url if isinstance(ident, dict) and ident.get("smartpick_sample_web") and ident.get("size") == size \
+        and ident.get("shape", "core") == shape else None
 
 
 class _Commands(click.Group):
@@ -78,17 +79,20 @@ def sample_web():
 @click.option("--seed", default=7, show_default=True)
 @click.option("--epoch", default=1, show_default=True, help="Above 1: some programs have changed their policies.")
 @click.option("--port", default=8765, show_default=True)
+@click.option("--shape", type=click.Choice(["census", "core"]), default="census", show_default=True,
+              help="census: ACGME's split of residencies and fellowships, specialties by NRMP positions; "
+                   "core: residencies of a few common specialties only (dense, for tests).")
 @click.option("--truth", type=click.Path(dir_okay=False), default=None, help="Write the ground truth JSONL here.")
-def serve(size, seed, epoch, port, truth):
+def serve(size, seed, epoch, port, shape, truth):
     """Serve the sample web on 127.0.0.1 until interrupted."""
     from sample_web.generate import SampleWeb
     from sample_web.server import SampleWebServer
 
-    web = SampleWeb(size, seed, epoch)
+    web = SampleWeb(size, seed, epoch, shape)
     if truth:
         web.write_truth(Path(truth))
     server = SampleWebServer(web, port)
-    click.echo(f"SAMPLE web with {size} fictional programs at {server.url} (Ctrl-C to stop)")
+    click.echo(f"SAMPLE web with {size} fictional programs ({shape}-shaped) at {server.url} (Ctrl-C to stop)")
     try:
         server.httpd.serve_forever()
     except KeyboardInterrupt:
@@ -99,19 +103,25 @@ def serve(size, seed, epoch, port, truth):
 @click.option("--size", default=300, show_default=True)
 @click.option("--seed", default=7, show_default=True)
 @click.option("--epoch", default=1, show_default=True)
+@click.option("--shape", type=click.Choice(["census", "core"]), default="census", show_default=True,
+              help="census: ACGME's split of residencies and fellowships, specialties by NRMP positions; "
+                   "core: residencies of a few common specialties only (dense, for tests).")
 @click.argument("out", type=click.Path(dir_okay=False))
-def truth(size, seed, epoch, out):
+def truth(size, seed, epoch, shape, out):
     """Write the sample web's ground truth (one JSON line per program)."""
     from sample_web.generate import SampleWeb
 
-    click.echo(SampleWeb(size, seed, epoch).write_truth(Path(out)))
+    click.echo(SampleWeb(size, seed, epoch, shape).write_truth(Path(out)))
 
 
 @main.command(epilog="Example: smartpick run   (make run does the same after installing)")
 @click.option("--size", default=300, show_default=True, help="Programs in the embedded sample web.")
 @click.option("--port", default=8765, show_default=True, help="Port of the embedded sample web.")
+@click.option("--shape", type=click.Choice(["census", "core"]), default="census", show_default=True,
+              help="census: ACGME's split of residencies and fellowships, specialties by NRMP positions; "
+                   "core: residencies of a few common specialties only (dense, for tests).")
 @click.option("--verbose", is_flag=True, help="Print the full Dagster and dbt logs here too (they always go to a log file).")
-def run(size, port, verbose):
+def run(size, port, shape, verbose):
     """Run the whole main job. Without SMARTPICK_ACGME_BASE_URL it serves the embedded sample web."""
     from sample_web.generate import SampleWeb
     from sample_web.server import SampleWebServer
@@ -123,10 +133,10 @@ def run(size, port, verbose):
         # a fixed address: the warehouse stores page URLs and the emails link to them, so a silent
         # move to another port would make every page new and every sent link dead
         if _port_free(port):
-            server = SampleWebServer(SampleWeb(size), port).start()
+            server = SampleWebServer(SampleWeb(size, shape=shape), port).start()
             os.environ["SMARTPICK_ACGME_BASE_URL"] = server.url
-            click.echo(f"Serving the SAMPLE web ({size} fictional programs) at {server.url}")
-        elif own := own_sample_web(port, size):
+            click.echo(f"Serving the SAMPLE web ({size} fictional programs, {shape}-shaped) at {server.url}")
+        elif own := own_sample_web(port, size, shape):
             os.environ["SMARTPICK_ACGME_BASE_URL"] = own
             click.echo(f"Using the SAMPLE web already served at {own}")
         else:

@@ -115,14 +115,18 @@ def program_facts_expectations(warehouse: WarehouseResource) -> dg.AssetCheckRes
 
 
 @dg.asset_check(asset=dg.AssetKey(["raw", "acgme_listings"]), blocking=True,
-                description="Programs confirmed by this refresh may not fall more than 10% below the last "
-                            "successful refresh, nor below the median of the last 7: a broken scrape, or a slow "
-                            "decline, must never reach the marts.")
+                description="Core programs confirmed by this refresh, and the whole census in tonight's reports "
+                            "(fellowships included), may not fall more than 10% below the last successful refresh, "
+                            "nor below the median of the last 7: a broken scrape, or a slow decline, must never "
+                            "reach the marts.")
 def listings_volume(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
-        ok, current, previous = health.volume_verdict(con, context.run.run_id)
-    return dg.AssetCheckResult(passed=ok, metadata={"programs_this_refresh": current,
-                                                    "programs_last_ok_refresh": previous if previous is not None else -1,
+        ok, verdict = health.volume_verdict(con, context.run.run_id)
+    (listed, listed_before), (census, census_before) = verdict["listings"], verdict["census"]
+    return dg.AssetCheckResult(passed=ok, metadata={"programs_this_refresh": listed,
+                                                    "programs_last_ok_refresh": listed_before if listed_before is not None else -1,
+                                                    "census_this_refresh": census,
+                                                    "census_last_ok_refresh": census_before if census_before is not None else -1,
                                                     "max_drop": health.MAX_VOLUME_DROP})
 
 

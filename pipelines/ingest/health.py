@@ -18,17 +18,30 @@ def volume_ok(current: int, passed: list[int], max_drop: float = MAX_VOLUME_DROP
     return ok, passed[0], median
 
 
-def volume_verdict(con, run_id: str) -> tuple[bool, int, int | None]:
-    """Programs confirmed by this refresh against the last refreshes that passed this check."""
-    current = con.execute("select count(*) from raw.acgme_listings where seen_at >= "
-                          "(select min(fetched_at) from raw.fetch_log where run_id = ?)", [run_id]).fetchone()[0]
-    passed = [r[0] for r in con.execute("select programs from raw.refresh_runs where stage = 'listings' and status = 'ok' "
-                                        "and run_id <> ? order by finished_at desc limit 7", [run_id]).fetchall()]
-    ok, previous, median = volume_ok(current, passed)
-    con.execute("delete from raw.refresh_runs where run_id = ? and stage = 'listings'", [run_id])
-    con.execute("insert into raw.refresh_runs values (?, now(), now(), 'listings', ?, ?, null, null, ?)",
-                [run_id, "ok" if ok else "volume_drop", current, f"previous ok refresh: {previous}; median of the last 7: {median}"])
-    return ok, current, previous
+def volume_verdict(con, run_id: str) -> tuple[bool, dict]:
+    """Two counts of this refresh against the last refreshes that passed this check: the core programs
+    confirmed (the ones crawled and scored), and the whole census in tonight's reports, fellowships
+    included. A broken report that loses only fellowships fails the second; a loss hidden in a census
+    that is mostly fellowships fails the first."""
+    from pipelines.ingest.steps import census
+
+    counts = {
+        "listings": con.execute("select count(*) from raw.acgme_listings where seen_at >= "
+                                "(select min(fetched_at) from raw.fetch_log where run_id = ?)", [run_id]).fetchone()[0],
+        "census": len(census(con, run_id)),
+    }
+    verdict, ok_all = {}, True
+    for stage, current in counts.items():
+        passed = [r[0] for r in con.execute("select programs from raw.refresh_runs where stage = ? and status = 'ok' "
+                                            "and run_id <> ? order by finished_at desc limit 7", [stage, run_id]).fetchall()]
+        ok, previous, median = volume_ok(current, passed)
+        con.execute("delete from raw.refresh_runs where run_id = ? and stage = ?", [run_id, stage])
+        con.execute("insert into raw.refresh_runs values (?, now(), now(), ?, ?, ?, null, null, ?)",
+                    [run_id, stage, "ok" if ok else "volume_drop", current,
+                     f"previous ok refresh: {previous}; median of the last 7: {median}"])
+        verdict[stage] = (current, previous)
+        ok_all = ok_all and ok
+    return ok_all, verdict
 
 
 def crawl_health_verdict(con, run_id: str, scrape) -> tuple[bool, dict, list[str]]:

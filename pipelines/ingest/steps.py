@@ -13,6 +13,7 @@ from scrapers.acgme import AcgmeScraper, parse_program_detail, parse_specialty_r
 from scrapers.crawl import crawl_sites
 from scrapers.extract import extract_facts
 from scrapers.fetch import Fetcher
+from scrapers.reference_codes import is_core_program
 from scrapers.rolling import RollingPlan
 from warehouse.frames import insert_frame, transaction
 
@@ -69,7 +70,8 @@ def detail_reads(con) -> tuple[dict, set]:
 
 def plan_details(con, run_id: str, share: float, budget_s: float,
                  seconds_per_request: float) -> tuple[RollingPlan, list[str]]:
-    """Tonight's detail pages, and tonight's census (scrape_reports must have run in this run first)."""
+    """Tonight's detail pages, and tonight's census (scrape_reports must have run in this run first).
+    Only core residencies' detail pages are planned: fellowships stay in the census, counted, unfetched."""
     last, changed = detail_reads(con)
     reports = con.execute("select count(*) from raw.fetch_log where run_id = ? and source = 'acgme_report'",
                           [run_id]).fetchone()[0]
@@ -77,7 +79,7 @@ def plan_details(con, run_id: str, share: float, budget_s: float,
     # and this step's robots.txt, search form and the one search page that opens the session
     overhead = reports + 2 + 3
     ids = census(con, run_id)
-    plan = rolling.plan_details(ids, last, changed, share, rolling.budget_requests(budget_s, seconds_per_request), overhead)
+    plan = rolling.plan_details([i for i in ids if is_core_program(i)], last, changed, share, rolling.budget_requests(budget_s, seconds_per_request), overhead)
     return plan, ids
 
 
@@ -87,8 +89,10 @@ def fetch_listings(fetcher: Fetcher, base_url: str, specialties: list[str] | Non
     scraper = AcgmeScraper(fetcher, base_url)
     form, form_res = scraper.search_form()
     wanted = wanted_specialties(form, specialties)
-    h = ListingHarvest(specialties=len(wanted), items=[(form_res, "acgme_search", None, 0)],
-                       census=list(census_ids or []), plan=plan.summary())
+    ids = list(census_ids or [])
+    h = ListingHarvest(specialties=len(wanted), items=[(form_res, "acgme_search", None, 0)], census=ids,
+                       plan={**plan.summary(), "census_listed": len(ids),
+                             "census_fellowships": sum(1 for i in ids if not is_core_program(i))})
     if not plan.fetch:
         return h
     h.items += [(r, "acgme_search", None, 0) for r in scraper.open_session(form, wanted[0])]

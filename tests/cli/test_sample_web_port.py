@@ -32,11 +32,12 @@ def test_a_busy_port_stops_the_run_with_a_clear_message(tmp_path):
 
 
 def test_its_own_earlier_server_is_recognised():
-    server = SampleWebServer(SampleWeb(20), 0).start()
+    server = SampleWebServer(SampleWeb(20, shape="census"), 0).start()
     try:
         port = int(server.url.rsplit(":", 1)[1])
         assert own_sample_web(port, 20) == server.url
         assert own_sample_web(port, 300) is None  # another size is another web: not reused
+        assert own_sample_web(port, 20, "core") is None  # and another shape
     finally:
         server.stop()
     with socket.socket() as other:
