@@ -53,7 +53,7 @@ def served_sample_web(size: int):
         # (the largest, ~3,700 programs, takes longer than the client's read timeout): render them now
         from sample_web.generate import SampleWeb
 
-        for sid in SampleWeb(size).specialty_form_ids.values():
+        for sid in SampleWeb(size, shape="census").specialty_form_ids.values():
             urllib.request.urlopen(f"{base}/ads/Public/Reports/ProgramsBySpecialty?specialtyId={sid}", timeout=600).read()
         yield base
     finally:

@@ -11,7 +11,8 @@ from pipelines.scoring.defs import ranked_lists
 
 @dg.asset(key=["outputs", "applicant_reports"], group_name="publishing", owners=["team:applicant-success"],
           kinds={"python", "csv", "html"}, deps=[ranked_lists], pool="duckdb_writer",
-          description="outputs/reports/<applicant_id>/list-v<N>.csv and .html for each applicant's latest list.")
+          description="outputs/reports/<applicant_id>/list-v<N>.csv and .html for each applicant's latest list, and "
+                      "the message the email step sends, built here on every core and staged beside them.")
 def applicant_reports(context: dg.AssetExecutionContext, config: ApplicantSelection, warehouse: WarehouseResource,
                       applicants_cfg: ApplicantsResource, smtp: SmtpResource):
     import os
@@ -19,7 +20,8 @@ def applicant_reports(context: dg.AssetExecutionContext, config: ApplicantSelect
     workers = applicants_cfg.report_workers or os.cpu_count() or 1
     with warehouse.lock():  # no writer while the workers read
         n = publishing.write_reports_parallel(warehouse.path, Path(applicants_cfg.outputs_dir), config.ids(), workers,
-                                              report_to=smtp.ops_address, memory_limit=warehouse.memory_limit or None)
+                                              report_to=smtp.ops_address, memory_limit=warehouse.memory_limit or None,
+                                              mail=(smtp.from_addr, smtp.opt_out_address))
     return dg.MaterializeResult(metadata={"reports_written": n, "workers": workers})
 
 

@@ -8,6 +8,7 @@ A send that fails for certain (SMTP refused, connection error) is `failed` and r
 from __future__ import annotations
 
 import csv
+import email.parser
 import email.policy
 import io
 import math
@@ -19,6 +20,7 @@ import smtplib
 import ssl
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from email.generator import BytesGenerator
 from email.message import EmailMessage
@@ -358,38 +360,47 @@ def _reports_due(con, outputs: Path, applicant_ids: list[str]) -> list[tuple[str
     return [(aid, v) for aid, v, created in latest if not _current(_report_files(reports, aid, v), created)]
 
 
-def _write_chunk(con, outputs: Path, todo: list[tuple[str, int]], report_to: str) -> int:
+def _write_chunk(con, outputs: Path, todo: list[tuple[str, int]], report_to: str, mail: tuple[str, str] | None = None) -> int:
     reports = outputs / "reports"
     contexts = list_contexts(con, todo, report_to)
+    staging = _stageable(con, todo) if mail else {}
     for aid, version in todo:
         ctx = contexts[aid]
         private_dir(private_dir(reports) / aid)
         page, rows = _report_files(reports, aid, version)
-        write_private(rows, list_csv(ctx))
-        write_private(page, page_html(ctx).encode())
+        csv_bytes, html = list_csv(ctx), page_html(ctx)
+        write_private(rows, csv_bytes)
+        write_private(page, html.encode())
+        if aid in staging:
+            _stage_message(con, reports, ctx, staging[aid], mail, html, csv_bytes)
     return len(todo)
 
 
-def _write_chunks(con, outputs: Path, todo: list[tuple[str, int]], chunk: int, report_to: str) -> int:
-    return sum(_write_chunk(con, outputs, todo[i:i + chunk], report_to) for i in range(0, len(todo), chunk))
+def _write_chunks(con, outputs: Path, todo: list[tuple[str, int]], chunk: int, report_to: str,
+                  mail: tuple[str, str] | None = None) -> int:
+    return sum(_write_chunk(con, outputs, todo[i:i + chunk], report_to, mail) for i in range(0, len(todo), chunk))
 
 
-def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200, report_to: str = REPORT_TO) -> int:
-    return _write_chunks(con, outputs, _reports_due(con, outputs, applicant_ids), chunk, report_to)
+def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200, report_to: str = REPORT_TO,
+                  mail: tuple[str, str] | None = None) -> int:
+    """`mail`: (from address, opt-out address); given, each page's message is built here too and
+    staged beside it for the email step (see _stage_message)."""
+    return _write_chunks(con, outputs, _reports_due(con, outputs, applicant_ids), chunk, report_to, mail)
 
 
 def _chunk_worker(job: tuple) -> int:
     """One worker process's chunk: its own read-only connection to the warehouse file."""
-    db_path, memory_limit, outputs, todo, report_to = job
+    db_path, memory_limit, outputs, todo, report_to, mail = job
     con = duckdb.connect(db_path, read_only=True, config={"memory_limit": memory_limit})
     try:
-        return _write_chunk(con, Path(outputs), todo, report_to)
+        return _write_chunk(con, Path(outputs), todo, report_to, mail)
     finally:
         con.close()
 
 
 def write_reports_parallel(db_path: str, outputs: Path, applicant_ids: list[str] | None, workers: int, chunk: int = 100,
-                           report_to: str = REPORT_TO, memory_limit: str | None = None) -> int:
+                           report_to: str = REPORT_TO, memory_limit: str | None = None,
+                           mail: tuple[str, str] | None = None) -> int:
     """write_reports on every core: chunks of applicants in worker processes, each with its own read-only
     connection (DuckDB lets many processes read a file no process is writing). Pages are per applicant
     files, so workers never write the same one; the caller holds the warehouse lock so no writer runs.
@@ -407,14 +418,97 @@ def write_reports_parallel(db_path: str, outputs: Path, applicant_ids: list[str]
             r[0] for r in con.execute("select distinct applicant_id from app.list_versions order by 1").fetchall()]
         todo = _reports_due(con, outputs, ids)
         if workers <= 1 or len(todo) <= chunk:
-            return _write_chunks(con, outputs, todo, chunk, report_to)
+            return _write_chunks(con, outputs, todo, chunk, report_to, mail)
     finally:
         con.close()
     share = f"{max(256, int(float(limit[:-3]) / workers))}MiB" if limit.endswith("MiB") else limit
-    jobs = [(str(db_path), share, str(outputs), todo[i:i + chunk], report_to) for i in range(0, len(todo), chunk)]
+    jobs = [(str(db_path), share, str(outputs), todo[i:i + chunk], report_to, mail) for i in range(0, len(todo), chunk)]
     # spawn, not fork: the parent may hold threads (Dagster, DuckDB) that a forked child would inherit half-way
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         return sum(pool.map(_chunk_worker, jobs))
+
+
+# -- messages staged by the reports step ----------------------------------------------------------
+# Building a message (its context, HTML, text, attachments, flattening) costs several times what
+# sending it does. The reports step runs on every core and already holds each list's context, page
+# and CSV, so it builds the message too and stages it, owner-only, in the applicant's own report
+# folder (erasure removes that folder whole); the one sender then only reads, sends and writes the
+# ledger in order. A staged file names its delivery and the version it reports changes against: any
+# other state of the ledger at send time, or a file older than its list version or than
+# STAGED_MAX_AGE_S, is ignored and the message is built at send time as before.
+STAGED_MAX_AGE_S = 12 * 3600
+
+
+def delivery_key_sql(applicant_id: str, address: str, version: str) -> str:
+    """The delivery id: the person (their email's hash) is in the key, so an ID given to someone new
+    after an erasure starts its list versions at 1 again without colliding with the erased person's rows."""
+    return f"left(sha256({applicant_id} || '|' || sha256(lower(trim({address}))) || '|' || {version}::varchar), 24)"
+
+
+def _staged_path(reports: Path, applicant_id: str, version: int, delivery_id: str, previous: int | None) -> Path:
+    return reports / applicant_id / f"message-v{version}-{delivery_id}-p{previous or 0}.eml"
+
+
+def _stageable(con, todo: list[tuple[str, int]]) -> dict[str, tuple]:
+    """applicant -> (delivery id, previous sent (version, when) or None) for the lists the email step
+    will send: consent given, address not erased, this delivery not yet sent or in doubt."""
+    try:
+        rows = con.execute(f"""
+            select a.applicant_id, {delivery_key_sql('a.applicant_id', 'a.email', 'w.list_version')} as did,
+                   (select max_by(l.list_version, l.list_version) from app.delivery_ledger l
+                    where l.applicant_id = a.applicant_id and l.status = 'sent' and l.list_version < w.list_version),
+                   (select max_by(l.updated_at, l.list_version) from app.delivery_ledger l
+                    where l.applicant_id = a.applicant_id and l.status = 'sent' and l.list_version < w.list_version)
+            from (select unnest(?) as applicant_id, unnest(?) as list_version) w
+            join app.applicants a using (applicant_id)
+            where a.consent_to_email
+              and sha256(lower(trim(a.email))) not in (select email_hash from app.erased_applicants)
+              and not exists (select 1 from app.delivery_ledger o where o.applicant_id = w.applicant_id
+                              and o.list_version = w.list_version and o.status not in ('pending', 'failed'))""",
+            [[a for a, _ in todo], [v for _, v in todo]]).fetchall()
+    except duckdb.CatalogException:  # no ledger yet: the email step creates it, and builds at send time
+        return {}
+    return {aid: (did, (pv, at) if pv is not None else None) for aid, did, pv, at in rows}
+
+
+def _stage_message(con, reports: Path, ctx: dict, staging: tuple, mail: tuple[str, str], html: str, csv_bytes: bytes) -> None:
+    did, prev = staging
+    aid, version = ctx["applicant_id"], ctx["version"]
+    for old in (reports / aid).glob("message-*.eml"):  # an earlier version's, never sent: superseded
+        old.unlink(missing_ok=True)
+    try:
+        msg = build_message(ctx, changes_since(con, aid, version, prev[0] if prev else None, prev[1] if prev else None),
+                            mail[0], mail[1], make_msgid(idstring=did, domain="smartpick.invalid"), html, csv_bytes)
+        raw = flatten(msg)
+    except Exception:  # noqa: BLE001 - not staged: the email step builds it and records why it failed
+        return
+    write_private(_staged_path(reports, aid, version, did, prev[0] if prev else None), raw)
+
+
+def _staged(reports: Path | None, applicant_id: str, version: int, delivery_id: str, previous: int | None,
+            created_at) -> Path | None:
+    if reports is None:
+        return None
+    path = _staged_path(reports, applicant_id, version, delivery_id, previous)
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return None
+    fresh = mtime >= (created_at.timestamp() if created_at else 0) and time.time() - mtime < STAGED_MAX_AGE_S
+    return path if fresh else None
+
+
+def _headers(raw: bytes) -> EmailMessage:
+    """A staged message for the mailer: its headers are all the SMTP envelope needs when its raw bytes
+    go as they are; a non-ASCII address or a Bcc takes send_message, which needs the whole message."""
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        raise ValueError("no header block")
+    head = email.parser.BytesHeaderParser(policy=email.policy.SMTP).parsebytes(raw[:end + 4])
+    addresses = [a for _, a in getaddresses(head.get_all("From", []) + head.get_all("To", []) + head.get_all("Cc", []))]
+    if head["Bcc"] or not all(a.isascii() for a in addresses):
+        return email.message_from_bytes(raw, policy=email.policy.SMTP)
+    return head
 
 
 def _relevant_facts(visa_need: str) -> set:
@@ -628,12 +722,12 @@ class DeliveryReport:
     skipped_erased: int = 0
 
 
-def _prepared(con, due: list, chunk: int = 200, report_to: str = REPORT_TO):
+def _prepared(con, due: list, chunk: int = 200, report_to: str = REPORT_TO, reports: Path | None = None):
     """(delivery id, applicant, version, previous sent (version, when) or None, context, when the version
-    was made), read a chunk of applicants at a time: a handful of queries per chunk, not several a message."""
+    was made, staged message or None), read a chunk of applicants at a time: a handful of queries per
+    chunk, not several a message. A list whose message the reports step staged needs no context."""
     for i in range(0, len(due), chunk):
         part = due[i:i + chunk]
-        contexts = list_contexts(con, [(aid, version) for _, aid, version, _ in part], report_to)
         prev = {}
         for aid, version, v, at in con.execute("""
                 select w.applicant_id, w.list_version, l.list_version, l.updated_at
@@ -646,8 +740,11 @@ def _prepared(con, due: list, chunk: int = 200, report_to: str = REPORT_TO):
             "select applicant_id, list_version, l.created_at from (select unnest(?) as applicant_id, unnest(?) as list_version) w "
             "join app.list_versions l using (applicant_id, list_version)",
             [[d[1] for d in part], [d[2] for d in part]]).fetchall()}
+        staged = {did: _staged(reports, aid, version, did, (prev.get((aid, version)) or (None,))[0], made.get((aid, version)))
+                  for did, aid, version, _ in part}
+        contexts = list_contexts(con, [(aid, version) for did, aid, version, _ in part if not staged[did]], report_to)
         for did, aid, version, _ in part:
-            yield did, aid, version, prev.get((aid, version)), contexts[aid], made.get((aid, version))
+            yield (did, aid, version, prev.get((aid, version)), contexts.get(aid), made.get((aid, version)), staged[did])
 
 
 def _written(reports: Path | None, applicant_id: str, version: int, created_at) -> tuple[str | None, bytes | None]:
@@ -672,7 +769,16 @@ def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports
     order, as before; a build that fails raises here, and the messages not yet sent stay pending.
     With `ahead` 0, each message is built when it is due, on the calling thread (the bench's baseline).
     `reports`: outputs/reports, whose pages and CSVs are attached as written."""
-    def build(reader, did, aid, version, prev, ctx, created_at):
+    def build(reader, did, aid, version, prev, ctx, created_at, staged):
+        if staged is not None:
+            try:
+                raw = staged.read_bytes()
+                msg = _headers(raw)
+                if msg["Message-ID"] is None or not msg["To"]:
+                    raise ValueError("not a whole staged message")
+                return did, aid, version, msg["Message-ID"], msg, raw
+            except (OSError, ValueError):  # gone or damaged since it was found: built here instead
+                ctx = list_contexts(reader, [(aid, version)], report_to)[aid]
         msg_id = make_msgid(idstring=did, domain="smartpick.invalid")
         try:
             msg = build_message(ctx, changes_since(reader, aid, version, prev[0] if prev else None, prev[1] if prev else None),
@@ -682,7 +788,7 @@ def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports
             return did, aid, version, None, None, BuildFailed(exc)
 
     if ahead == 0:
-        for row in _prepared(con, due, report_to=report_to):
+        for row in _prepared(con, due, report_to=report_to, reports=reports):
             yield build(con, *row)
         return
     handoff: queue.Queue = queue.Queue(maxsize=ahead)
@@ -691,7 +797,7 @@ def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports
 
     def work():
         try:
-            for row in _prepared(reader, due, report_to=report_to):
+            for row in _prepared(reader, due, report_to=report_to, reports=reports):
                 if stop.is_set():
                     return
                 handoff.put(build(reader, *row))
@@ -734,9 +840,7 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
     con.execute(f"""
         create or replace temp table _latest as
         select a.applicant_id, a.consent_to_email, sha256(lower(trim(a.email))) as email_hash, v.list_version,
-               -- the person (their email's hash) is in the key: an ID given to someone new after an erasure
-               -- starts its list versions at 1 again, and must not collide with the erased person's rows
-               left(sha256(a.applicant_id || '|' || sha256(lower(trim(a.email))) || '|' || v.list_version::varchar), 24) as delivery_id
+               {delivery_key_sql('a.applicant_id', 'a.email', 'v.list_version')} as delivery_id
         from app.applicants a
         join (select applicant_id, max(list_version) as list_version from app.list_versions group by 1) v using (applicant_id)
         where true {flt}""", prm)
@@ -793,6 +897,9 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
             con.execute("update app.delivery_ledger set status = 'sent', updated_at = now(), last_error = null "
                         "where delivery_id = ?", [did])
             report.sent += 1
+            if reports is not None:  # a staged copy has done its work: the outbox or the server holds it now
+                for staged in (reports / aid).glob(f"message-v{version}-{did}-*.eml"):
+                    staged.unlink(missing_ok=True)
             if progress:
                 progress(1)
     finally:
