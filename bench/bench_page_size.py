@@ -5,10 +5,17 @@ The goal is under 500 KB for 150 programs: the page carries every fact with its 
 program (the email carries only the reasons of the programs it shows).
 
     .venv/bin/python bench/bench_page_size.py [--programs 150]
+    .venv/bin/python bench/bench_page_size.py --census   # #28: the real IM size, typical visa-needing profiles
+
+With --census the list is real Internal Medicine's size (~650 programs) from the census-shaped sample
+web's ground truth, each fact with the sentence the generator wrote for it, for typical applicants
+who need a visa; each page is printed beside the page before #28 for the same list (excluded
+programs with every fact).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -22,10 +29,53 @@ from pipelines.ingest import archive  # noqa: E402
 from tests.scoring import mini_marts  # noqa: E402
 
 
+PROFILES = {  # typical IMGs needing a visa: a recent graduate and one some years out
+    "J-1, Step 2 CK 238, graduated 2023, 3 months of USCE": dict(visa_need="j1", step2ck_score=238, graduation_year=2023,
+                                                               usce_months=3),
+    "H-1B, Step 2 CK 245, graduated 2019, no USCE": dict(visa_need="h1b", step2ck_score=245, graduation_year=2019,
+                                                      usce_months=0, step3_passed=True),
+}
+
+
+def census_pages(programs: int) -> None:
+    from bench.synthetic_warehouse import build_marts, load_truth
+    from pipelines.publishing import page as applicant_page
+    from sample_web.generate import SampleWeb, census_shape
+
+    core_share, weights = census_shape()
+    im_share = core_share * weights["140"] / sum(weights.values())
+    size = round(programs / im_share)  # the census web whose Internal Medicine has about `programs` programs
+    tmp = Path(tempfile.mkdtemp())
+    con = archive.connect(tmp / "w.duckdb")
+    load_truth(con, SampleWeb(size, shape="census"))
+    con.close()
+    build_marts(tmp / "w.duckdb")
+    con = archive.connect(tmp / "w.duckdb")
+    params = scoring.ScoringParams.for_today()
+    im = con.execute("select count(*) from marts.dim_programs where specialty_code = '140'").fetchone()[0]
+    print(f"census-shaped sample web of {size:,} programs: Internal Medicine lists of {im} programs")
+    print(f"{'profile':58} {'excluded':>9} {'page KB':>8} {'before':>8}")
+    for i, (label, fields) in enumerate(PROFILES.items()):
+        aid = mini_marts.applicant(tmp, con, applicant_id=f"bench-{i}", applications_planned=80, **fields)
+        scoring.score(con, params, [aid])
+        scoring.build_lists(con, [aid], params)
+        ctx = publishing.list_contexts(con, [(aid, 1)])[aid]
+        page = publishing.page_html(ctx).encode()
+        full = applicant_page.render(publishing.TEMPLATES, ctx, ctx["details"], light=False).encode()
+        excluded = sum(1 for s in ctx["specialties"] for g in s["excluded_groups"] for _ in g["programs"])
+        if os.environ.get("SMARTPICK_BENCH_KEEP"):
+            Path(os.environ["SMARTPICK_BENCH_KEEP"], f"page-{i}.html").write_bytes(page)
+        print(f"{label:58} {excluded:>4} of {len(ctx['details']):<3} {len(page) / 1024:8.0f} {len(full) / 1024:8.0f}"
+              f"   (goal <= 1,024 KB)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--programs", type=int, default=150, help="650: real Internal Medicine's size (the #28 goal: <= 1 MB)")
+    ap.add_argument("--census", action="store_true", help="lists from the census-shaped sample web at --programs (default 650)")
     args = ap.parse_args()
+    if args.census:
+        return census_pages(args.programs if args.programs != 150 else 650)
     tmp = Path(tempfile.mkdtemp())
     con = archive.connect(tmp / "w.duckdb")
     states = ["TX", "NY", "CA", "FL", "OH", "IL", "PA", "MI"]

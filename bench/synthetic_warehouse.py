@@ -15,14 +15,20 @@ from pathlib import Path
 
 from pipelines.ingest import archive
 from sample_web.generate import SampleWeb
+from scrapers.reference_codes import is_core_program
 
 PROJECT = Path(__file__).resolve().parent.parent
 
 
 def load_truth(con, web: SampleWeb, base: str = "http://127.0.0.1:8765") -> None:
+    """Each fact with the sentence the generator wrote for it as its evidence (a sentence often states
+    several facts), as extraction would store it. Fellowships of a census-shaped web stay out: a
+    refresh never reads their detail pages."""
     now = dt.datetime.now(dt.timezone.utc)
     listings, pages, facts, residents, extractions = [], [], [], [], []
     for p in web.programs:
+        if not is_core_program(p.program_id):
+            continue
         listings.append((p.program_id, p.name, p.specialty, p.specialty_code, p.program_id[3:5], p.address, p.city, p.state,
                          p.zip, p.phone, p.email, base + p.website_root if p.website_root else None, p.status,
                          p.original_accreditation, p.effective_date, p.approved_positions, p.filled_positions,
@@ -32,8 +38,12 @@ def load_truth(con, web: SampleWeb, base: str = "http://127.0.0.1:8765") -> None
             url = base + pg.path
             h = hashlib.sha256(url.encode()).hexdigest()
             pages.append((url, p.program_id, "program_site", 0 if pg.kind == "home" else 1, url, 200, h, None, None, now, now, None))
-            for k, v in pg.truth().items():
-                facts.append((p.program_id, url, h, k, str(v).lower() if isinstance(v, bool) else str(v), "(ground truth)", now, "stated"))
+            said = {}
+            for st in pg.statements:
+                for k, v in st.fields.items():
+                    said[k] = (v, st.sentence)
+            for k, (v, sentence) in said.items():
+                facts.append((p.program_id, url, h, k, str(v).lower() if isinstance(v, bool) else str(v), sentence, now, "stated"))
             for i, (_, school) in enumerate(pg.residents):
                 residents.append((p.program_id, url, h, i, school))
             extractions.append((url, h, p.program_id, len(pg.truth()), None, None, None, now))

@@ -235,10 +235,13 @@ def _report_links(ctx: dict) -> None:
     for _, e in _entries(ctx):
         facts = {f["name"]: f for f in ctx["details"].get(e["program_id"], {}).get("facts", [])}
         for item in e["reasons"] + e["gates"]:
+            item["fact"] = None
             fact = facts.get(FACT_OF.get(item.get("code")))
             if fact:
                 item["report"] = applicant_page.report_link(ctx["report_to"], e["program_id"], fact, ctx["version"])
                 item["review"] = fact["review"]
+                # the page names the fact instead of quoting it twice, and fills its report link by script
+                item["fact"] = fact["name"]
 
 
 def _page_part(ctx: dict) -> dict:

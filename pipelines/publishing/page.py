@@ -17,6 +17,7 @@ import duckdb
 from markupsafe import Markup
 
 from pipelines.publishing.escaping import http_url, mailto, script_json
+from pipelines.publishing import wording
 from pipelines.publishing.mailparts import seven_bit_html
 from scrapers.facts import CATALOGUE
 from pipelines.scoring import gates
@@ -115,12 +116,13 @@ def rows(ctx: dict, details: dict) -> list[dict]:
 
 
 def page_data(table: list[dict]) -> list[dict]:
-    """What the script filters on: short keys, no personal data beyond what the page already shows."""
-    return [{"i": i, "sp": r["specialty"], "st": r["state"] or "", "rg": r["region"], "oc": r["status"],
-             "ti": r["tier"] or "", "fo": r["fit"], "by": r["because"], "vi": r["visa"], "un": r["unknown"],
-             "im": r["img_share_pct"], "ir": r["img_residents"] or "",
-             "po": r["positions"], "nm": r["program_name"], "ci": r["city"] or "", "id": r["program_id"],
-             "ex": "; ".join(g["text"] for g in r["gates"]), "as": r["asks_codes"]} for i, r in enumerate(table)]
+    """What the script filters and sorts on: short keys, no personal data beyond what the page already
+    shows. What a row's cells show (specialty, number, name, city, state, "because" line, visa route,
+    facts not stated, roster, positions, the rules that exclude it) the script reads from the row itself: written twice, it was a
+    tenth of the page."""
+    return [{"i": i, "rg": r["region"], "oc": r["status"], "ti": r["tier"] or "", "fo": r["fit"],
+             "im": r["img_share_pct"], "as": r["asks_codes"]}
+            for i, r in enumerate(table)]
 
 
 def facts_html(templates, detail: dict, hidden: frozenset = frozenset(), report: bool = False):
@@ -153,11 +155,16 @@ def render(templates, ctx: dict, details: dict, light: bool = True) -> str:
     images = {s["cid"]: "data:image/png;base64," + base64.b64encode(s["picture"]).decode()
               for s in ctx["specialties"] if s.get("picture")}
     # a row a line: a message carries the page unencoded only with lines under 998 octets (mailparts)
-    data = "[\n" + ",\n".join(script_json(row, separators=(",", ":")) for row in page_data(table)) + "\n]"
+    # the keys once and a list of values a row: a third of the size of an object a row
+    packed = page_data(table)
+    keys = list(packed[0]) if packed else []
+    data = ('{"k":' + script_json(keys, separators=(",", ":")) + ',"r":[\n'
+            + ",\n".join(script_json([row[k] for k in keys], separators=(",", ":")) for row in packed) + "\n]}")
     states = sorted({r["state"] for r in table if r["state"]})
     regions = sorted({r["region"] for r in table if r["region"]})
     questions = [{"name": s.name, "label": s.label, "question": s.question} for s in CATALOGUE]
     asks = script_json({q["name"]: q["question"] for q in questions}, indent=0, separators=(",", ":"))
+    mail = script_json(wording.QUESTIONS_MAIL, separators=(",", ":"))
     return templates.get_template("page.html.j2").render(**ctx, table=table, images=images, data=data, states=states,
-                                                         regions=regions, questions=questions, asks=asks,
+                                                         regions=regions, questions=questions, asks=asks, mail=mail,
                                                          script=SCRIPT, script_hash=SCRIPT_HASH)

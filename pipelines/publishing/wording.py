@@ -94,9 +94,14 @@ def mailto(address: str | None, program_name: str, facts: list[str], sample: boo
 @lru_cache(maxsize=65536)
 def _mailto(address: str, program_name: str, facts: tuple, sample: bool) -> str | None:
     """None when the program's address is not one plain address: the page then shows it as text only."""
-    return escaping.mailto(address, f"Question from an applicant: {program_name}" + (" [SAMPLE]" if sample else ""),
-                           "Dear Program Coordinator,\n\nBefore applying through ERAS I would be grateful for answers to:\n"
-                           + "\n".join(f"- {question(f)}" for f in facts) + "\n\nThank you.")
+    return escaping.mailto(address, QUESTIONS_MAIL["subject"] + program_name + (QUESTIONS_MAIL["sample"] if sample else ""),
+                           QUESTIONS_MAIL["intro"] + "\n".join(f"- {question(f)}" for f in facts) + QUESTIONS_MAIL["outro"])
+
+
+# the message to a program with its open questions; the page's script writes the same from these
+QUESTIONS_MAIL = {"subject": "Question from an applicant: ", "sample": " [SAMPLE]",
+                  "intro": "Dear Program Coordinator,\n\nBefore applying through ERAS I would be grateful for answers to:\n",
+                  "outro": "\n\nThank you."}
 
 
 def opener(change: str, listed: int, ask_first: int = 0) -> str:

@@ -121,9 +121,9 @@ def test_filters_show_what_the_warehouse_holds_and_the_view_lives_in_the_url(pag
 def test_sorting_by_signals_follows_the_fit_order(page, browser):
     browser.get(page["path"].as_uri())
     browser.find_element("css selector", "th[data-key=fo] button").click()
-    shown = browser.execute_script("""var d = JSON.parse(document.getElementById('data').textContent);
+    shown = browser.execute_script("""var p = JSON.parse(document.getElementById('data').textContent), fo = p.k.indexOf('fo');
         return Array.from(document.querySelectorAll('#list tbody tr')).filter(r => !r.hidden)
-        .map(r => d[Number(r.getAttribute('data-i'))].fo).filter(v => v !== null)""")
+        .map(r => p.r[Number(r.getAttribute('data-i'))][fo]).filter(v => v !== null)""")
     assert len(shown) > 1 and shown == sorted(shown, reverse=True)
     assert browser.find_element("css selector", "th[data-key=fo]").get_attribute("aria-sort") == "descending"
     # no program row shows a percentage
@@ -251,8 +251,10 @@ def test_report_a_mistake_prefills_the_program_the_fact_the_value_and_the_list_v
 
     browser.get(page["path"].as_uri())
     row = browser.find_element("css selector", "#list tbody tr")
-    row.find_element("tag name", "summary").click()
-    link = row.find_element("css selector", "dd[data-fact=sponsors_j1] a.rep")
+    row.find_element("tag name", "summary").click()  # opening the panel gives each fact its link
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    link = WebDriverWait(browser, 5).until(lambda b: row.find_element("css selector", "dd[data-fact=sponsors_j1] a.rep"))
     assert link.get_attribute("href").endswith("#report")  # without the script: the address and what to name, below
     browser.execute_script("arguments[0].addEventListener('click', e => e.preventDefault()); arguments[0].click()", link)
     href = link.get_attribute("href")
@@ -287,3 +289,65 @@ def test_with_two_specialties_the_first_program_still_shows_in_a_phone_s_first_s
         assert "state a graduation cutoff" in fold.text
     finally:
         d.quit()
+
+
+def test_the_view_csv_of_every_row_agrees_with_the_list_csv(page):
+    """The page keeps only filter keys in its data; names, places, "because" lines and excluding rules
+    come from the rows themselves, and must come out as the list's own CSV has them."""
+    import csv as csvlib
+    import io
+
+    downloads = page["tmp"] / "downloads-all"
+    downloads.mkdir()
+    d = _driver(downloads=downloads)
+    try:
+        d.get(page["path"].as_uri())
+        d.find_element("id", "csv").click()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not list(downloads.glob("*.csv")):
+            time.sleep(0.2)
+        view = list(csvlib.DictReader(io.StringIO(next(downloads.glob("*.csv")).read_text())))
+    finally:
+        d.quit()
+    listed = {r["program_id"]: r for r in csvlib.DictReader(io.StringIO(page["path"].with_suffix(".csv").read_text()))}
+    assert len(view) == len(listed) and any(r["excluded_because"] for r in view)
+    for r in view:
+        own = listed[r["program_id"]]
+        assert (r["program_name"], r["state"], r["because"], r["excluded_because"]) == \
+            (own["program_name"], own["state"], own["because"], own["excluded_because"])
+        assert r["city"] and r["facts_not_stated"].isdigit()
+
+
+def test_the_open_questions_link_writes_the_message_the_email_has(page, browser):
+    from urllib.parse import parse_qs, urlsplit
+
+    from pipelines.publishing import wording
+
+    browser.get(page["path"].as_uri())
+    link = browser.find_element("css selector", "a.askm")
+    row = link.find_element("xpath", "./ancestor::tr")
+    browser.execute_script("arguments[0].addEventListener('click', e => e.preventDefault()); arguments[0].click()", link)
+    pid = row.get_attribute("id").removeprefix("p-")
+    name, email, asks = page["con"].execute(
+        "select program_name, program_email, asks from app.ranked_lists where applicant_id = ? and program_id = ?",
+        [page["aid"], pid]).fetchone()
+    expected = wording.mailto(email, name, list(asks), True)
+    got, want = urlsplit(link.get_attribute("href")), urlsplit(expected)
+    assert got.path == want.path and parse_qs(got.query) == parse_qs(want.query)
+
+
+def test_report_a_mistake_on_an_excluding_rule_names_its_fact(page, browser):
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(page["path"].as_uri())
+    row = browser.find_element("xpath", "//tr[.//span[@class='oc-excluded']][.//li[@data-fact]]")
+    row.find_element("tag name", "summary").click()
+    link = WebDriverWait(browser, 5).until(lambda b: row.find_element("css selector", "li[data-fact] a.rep"))
+    fact = link.find_element("xpath", "./ancestor::li").get_attribute("data-fact")
+    browser.execute_script("arguments[0].addEventListener('click', e => e.preventDefault()); arguments[0].click()", link)
+    query = parse_qs(urlsplit(link.get_attribute("href")).query)
+    assert unquote(query["subject"][0]) == f"SmartPick fact report: {row.get_attribute('id')[2:]} {fact} (list v1)"
+    label = browser.find_element("id", f"ask-{fact}").text
+    assert query["body"][0].split("\n")[1].startswith(f"{label}: ") and "report a mistake" not in query["body"][0]

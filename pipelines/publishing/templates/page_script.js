@@ -2,12 +2,33 @@
 (function () {
   "use strict";
   document.documentElement.className += " js";
-  var data = JSON.parse(document.getElementById("data").textContent);
+  var packed = JSON.parse(document.getElementById("data").textContent);
+  var data = packed.r.map(function (v) { var d = {}; packed.k.forEach(function (k, j) { d[k] = v[j]; }); return d; });
   var asks = JSON.parse(document.getElementById("asks").textContent);
+  var mail = JSON.parse(document.getElementById("mail").textContent);
   document.querySelector("form.filters").addEventListener("submit", function (ev) { ev.preventDefault(); });
   var body = document.querySelector("#list tbody");
   var rows = Array.prototype.slice.call(body.querySelectorAll("tr"));
   var byI = {}; rows.forEach(function (tr) { byI[tr.getAttribute("data-i")] = tr; });
+  // what the row's own cells show
+  function num(td) { return td.textContent === "" ? null : Number(td.textContent); }
+  data.forEach(function (d) {
+    var tr = byI[d.i], c = tr.cells;
+    d.sp = c[0].textContent;
+    d.id = tr.id.replace(/^p-/, "");
+    d.nm = tr.querySelector("summary").textContent;
+    d.ci = c[1].lastElementChild ? c[1].lastElementChild.textContent : "";
+    d.st = c[2].textContent;
+    d.by = c[4].textContent;
+    d.vi = c[5].textContent;
+    d.un = num(c[6]);
+    d.ir = c[7].textContent;
+    d.po = num(c[8]);
+    // each excluding rule is the text its panel's item opens with, before the quoted sentence
+    d.ex = Array.prototype.map.call(tr.querySelectorAll("li[data-gate]"), function (li) {
+      return li.firstChild.textContent.replace(/: $/, "");
+    }).join("; ");
+  });
   var sort = {key: "", dir: 1};
   var sel = ["sp", "st", "rg", "ti", "vi", "un", "im", "po"];
   var OUTCOMES = ["listed", "open_with_step3", "ask_first", "excluded"];
@@ -102,17 +123,49 @@
     a.download = "smartpick-list-v" + document.body.getAttribute("data-version") + "-view.csv";
     document.body.appendChild(a); a.click(); a.remove();
   });
+  // each fact of an opened panel gets its "report a mistake" link (the link in every panel of a long
+  // list was a tenth of the page), and the open questions' link its message
+  var reportTo = document.body.getAttribute("data-report-to");
+  body.addEventListener("toggle", function (ev) {
+      var det = ev.target;
+      if (!det.open || det.getAttribute("data-rep")) return;
+      det.setAttribute("data-rep", "1");
+      det.querySelectorAll("dd.ns").forEach(function (x) {
+        var a = document.createElement("a");
+        a.href = "#ask-" + x.getAttribute("data-fact"); a.textContent = "ask";
+        x.appendChild(document.createTextNode(" (")); x.appendChild(a); x.appendChild(document.createTextNode(")"));
+      });
+      if (!reportTo) return;
+      det.querySelectorAll("dd[data-fact], li[data-fact]").forEach(function (x) {
+        var a = document.createElement("a");
+        a.className = "rep"; a.href = "#report"; a.textContent = "report a mistake";
+        x.appendChild(document.createTextNode(" \u00b7 ")); x.appendChild(a);
+      });
+  }, true);
+  document.addEventListener("click", function (ev) {
+    var q = ev.target.closest ? ev.target.closest("a.askm") : null;
+    if (!q) return;
+    var tr = q.closest("tr"), d = data.filter(function (x) { return x.i === Number(tr.getAttribute("data-i")); })[0];
+    var to = q.getAttribute("href").split("?")[0];
+    q.href = to + "?subject=" + encodeURIComponent(mail.subject + d.nm + (document.body.getAttribute("data-sample") ? mail.sample : "")) +
+      "&body=" + encodeURIComponent(mail.intro + d.as.map(function (f) { return "- " + asks[f]; }).join("\n") + mail.outro);
+  });
   // "report a mistake": the message to SmartPick's ops address, filled in from the row and the fact
   document.addEventListener("click", function (ev) {
     var a = ev.target.closest ? ev.target.closest("a.rep") : null;
     var to = document.body.getAttribute("data-report-to");
     if (!a || !to) return;
-    var dd = a.closest("dd"), tr = a.closest("tr"), dt = dd.previousElementSibling;
+    // a fact of the panel's list (dd), or the rule that excludes the program (li, naming its fact)
+    var dd = a.closest("dd"), li = dd ? null : a.closest("li"), tr = a.closest("tr");
     var pid = tr.id.replace(/^p-/, ""), name = tr.querySelector("summary").textContent;
-    var shown = dd.textContent.split(" \u00b7 report a mistake")[0];
+    var fact = dd ? dd.getAttribute("data-fact") : li.getAttribute("data-fact");
+    // a rule names the fact's value in its own words ("accepts graduates of the last 3 years; ..."); the
+    // fact's label is the one its question has at the foot of the page
+    var shown = dd ? dd.previousElementSibling.textContent + ": " + dd.textContent.split(" \u00b7 report a mistake")[0]
+                   : el("ask-" + fact).textContent + ": " + li.firstChild.textContent.replace(/: $/, "");
     var version = document.body.getAttribute("data-version");
-    a.href = "mailto:" + to + "?subject=" + encodeURIComponent("SmartPick fact report: " + pid + " " + dd.getAttribute("data-fact") +
-      " (list v" + version + ")") + "&body=" + encodeURIComponent(name + "\n" + dt.textContent + ": " + shown + "\n\nWhat the page says:\n");
+    a.href = "mailto:" + to + "?subject=" + encodeURIComponent("SmartPick fact report: " + pid + " " + fact +
+      " (list v" + version + ")") + "&body=" + encodeURIComponent(name + "\n" + shown + "\n\nWhat the page says:\n");
   });
   window.addEventListener("hashchange", load);
   load();
