@@ -18,6 +18,8 @@ def applicant_reports(context: dg.AssetExecutionContext, config: ApplicantSelect
     import os
 
     workers = applicants_cfg.report_workers or os.cpu_count() or 1
+    with warehouse.connect() as con:  # the workers stage messages against the ledger, even on the first run
+        publishing.ensure_ledger(con)
     with warehouse.lock():  # no writer while the workers read
         n = publishing.write_reports_parallel(warehouse.path, Path(applicants_cfg.outputs_dir), config.ids(), workers,
                                               report_to=smtp.ops_address, memory_limit=warehouse.memory_limit or None,
@@ -40,7 +42,8 @@ def email_deliveries(context: dg.AssetExecutionContext, config: ApplicantSelecti
     if report.unknown:
         context.log.warning(f"{report.unknown} send(s) interrupted by an earlier crash are marked 'unknown' "
                             "in app.delivery_ledger and not resent automatically")
-    return dg.MaterializeResult(metadata={"sent": report.sent, "failed": report.failed, "unknown": report.unknown,
+    return dg.MaterializeResult(metadata={"sent": report.sent, "sent_staged": report.sent_staged,
+                                          "failed": report.failed, "unknown": report.unknown,
                                           "skipped_no_consent": report.skipped_no_consent,
                                           "skipped_erased": report.skipped_erased})
 

@@ -723,6 +723,7 @@ class DeliveryReport:
     unknown: int = 0
     skipped_no_consent: int = 0
     skipped_erased: int = 0
+    sent_staged: int = 0  # of `sent`, the messages the reports step had built
 
 
 def _prepared(con, due: list, chunk: int = 200, report_to: str = REPORT_TO, reports: Path | None = None):
@@ -939,6 +940,7 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
             if reports is not None:  # a staged copy has done its work: the outbox or the server holds it now
                 for staged in (reports / aid).glob(f"message-v{version}-{did}-*.eml"):
                     staged.unlink(missing_ok=True)
+                    report.sent_staged += 1
             if progress:
                 progress(1)
     finally:

@@ -41,6 +41,11 @@ def test_lists_reports_and_emails_for_sample_applicants(published):
         assert [a.get_filename() for a in m.iter_attachments()] == ["smartpick-list-v1.html", "smartpick-list-v1.csv"]
     aid = query(db, "select applicant_id from app.applicants order by 1 limit 1")[0][0]
     assert list((published["outputs"] / "reports" / aid).glob("list-v1.*"))
+    # the first run, with no ledger yet, sent the messages the report workers built
+    sent = next(e.materialization.metadata for e in published["result"].get_asset_materialization_events()
+                if e.asset_key.to_user_string() == "outputs/email_deliveries")
+    assert sent["sent_staged"].value == sent["sent"].value == len(messages)
+    assert not list((published["outputs"] / "reports").rglob("message-*.eml"))  # sent: none left staged
 
 
 def test_lists_hold_every_outcome_each_explained(published):
