@@ -7,6 +7,7 @@ The same test runs at ingestion (the listing keeps no such link) and again at re
 """
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -18,7 +19,12 @@ def http_url(value) -> str | None:
     """The URL itself when it is an absolute http(s) URL with a host, else None."""
     if not value:
         return None
-    text = str(value).strip()
+    return _http_url(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a list's pages name each program's few URLs many times over
+def _http_url(value: str) -> str | None:
+    text = value.strip()
     if _NOT_IN_A_URL.search(text):
         return None
     try:

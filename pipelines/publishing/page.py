@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -79,8 +80,13 @@ def report_link(report_to: str | None, program_id: str, fact: dict, version) -> 
     shown and the list version; nothing about the applicant beyond what they choose to add."""
     if not report_to:
         return None
-    return mailto(report_to, f"SmartPick fact report: {program_id} {fact['name']} (list v{version})",
-                  f"{fact['label']}: {fact['text']}\n\nWhat the page says:\n")
+    return _report_link(report_to, program_id, fact["name"], fact["label"], fact["text"], version)
+
+
+@lru_cache(maxsize=1 << 16)  # the same program's facts recur in most lists of a chunk
+def _report_link(report_to: str, program_id: str, name: str, label: str, text: str, version) -> str | None:
+    return mailto(report_to, f"SmartPick fact report: {program_id} {name} (list v{version})",
+                  f"{label}: {text}\n\nWhat the page says:\n")
 
 
 def _visa_route(entry: dict, visa_need: str) -> str:
