@@ -53,9 +53,7 @@ def _current(con, program_id: str, fact: str) -> tuple:
     """(value, evidence, source page, the hash the review is made against) as the warehouse shows them now."""
     row = con.execute(f"""
         select d.{fact}::varchar, d.{fact}_evidence, d.{fact}_source_url,
-               coalesce(p.content_hash,
-                        (select md5(string_agg(content_hash, ',' order by url)) from raw.pages
-                         where program_id = d.program_id and content_hash is not null and retired_at is null))
+               coalesce(p.content_hash, d.pages_hash)  -- all its pages' hash, as dbt compares (int_program_pages_hashed)
         from marts.dim_programs d left join raw.pages p on p.url = d.{fact}_source_url
         where d.program_id = ?""", [program_id]).fetchone()
     if row is None:

@@ -121,3 +121,26 @@ def test_the_ui_shows_the_queue_size_and_warns_on_a_high_impact_fact_left_too_lo
     result = run(defs, refreshed.instance, job="nightly_refresh", asset_selection=[dg.AssetKey(["review", "fact_queue"])])
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     assert [(c.asset_check_key.name, c.passed) for c in checks] == [("high_impact_facts_reviewed_in_time", False)]
+
+
+def test_a_review_of_a_fact_no_page_states_holds_until_a_page_changes(refreshed):
+    """The hash such a review is made against (all the program's current site pages) is the one dbt
+    compares it with: recorded and applied, it stands; an edited page sends the fact back."""
+    db, server = refreshed.db, refreshed.server
+    program = query(db, """select program_id from marts.dim_programs
+                           where accepts_imgs is null and pages_stored > 0 order by 1 limit 1""")[0][0]
+    res = smartpick(db, "facts", "correct", program, "accepts_imgs", "true", "--note", "The coordinator wrote back: yes.")
+    assert res.returncode == 0, res.stderr
+    assert run_job(refreshed.defs, refreshed.instance).success
+    assert query(db, "select accepts_imgs, accepts_imgs_source from marts.dim_programs where program_id = ?",
+                 [program])[0] == (True, "corrected")
+
+    # any page of the program changes: the review no longer stands, the fact is not stated again
+    from sample_web import render
+
+    prog = server.web.by_id[program]
+    page = prog.pages[0]
+    server.override(page.path, (render.program_page(prog, page) + "<!-- edited -->").encode())
+    assert run_job(refreshed.defs, refreshed.instance).success
+    assert query(db, "select accepts_imgs, accepts_imgs_source from marts.dim_programs where program_id = ?",
+                 [program])[0] == (None, "extracted")

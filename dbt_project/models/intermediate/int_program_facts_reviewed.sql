@@ -12,9 +12,7 @@ pages as (
 
 -- what a review of a fact no page states is made against: all the program's current pages
 program_pages as (
-    select program_id, md5(string_agg(content_hash, ',' order by url)) as pages_hash
-    from pages
-    group by program_id
+    select * from {{ ref('int_program_pages_hashed') }}
 ),
 
 reviews as (

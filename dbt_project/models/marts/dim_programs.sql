@@ -18,6 +18,10 @@ reports as (
     select program_id from {{ ref('stg_acgme__report_rows') }}
 ),
 
+pages_hashed as (
+    select * from {{ ref('int_program_pages_hashed') }}
+),
+
 pages as (
     select
         program_id,
@@ -54,6 +58,7 @@ final as (
         listings.listing_seen_at,
         listings.program_id in (select program_id from reports) as in_specialty_report,
         coalesce(pages.pages_stored, 0) as pages_stored,
+        pages_hashed.pages_hash,
         coalesce(pages.pages_with_errors, 0) as pages_with_errors,
         pages.site_checked_at,
         {%- for name, type in fact_fields() %}
@@ -74,6 +79,7 @@ final as (
     left join specialties using (specialty_code)
     left join states on listings.state = states.state
     left join pages using (program_id)
+    left join pages_hashed using (program_id)
 )
 
 select * from final
