@@ -188,10 +188,12 @@ def list_context(con, applicant_id: str, version: int) -> dict:
 REPORT_TO = "ops@smartpick.invalid"  # the default of SmtpResource.ops_address: where "report a mistake" writes
 
 
-def list_contexts(con, lists: list[tuple[str, int]], report_to: str = REPORT_TO) -> dict[str, dict]:
+def list_contexts(con, lists: list[tuple[str, int]], report_to: str = REPORT_TO,
+                  facts_cache: dict | None = None) -> dict[str, dict]:
     """What a message or report shows, for many (applicant, list version) at once: a fixed number of
     queries in all (applicants, list rows, specialties, barriers, suggestions, openers, program facts),
-    not one set per applicant."""
+    not one set per applicant. `facts_cache`: each program's rendered fact lists, shared by every chunk
+    of one reports step (a program's facts do not change within a step)."""
     ids = [aid for aid, _ in lists]
     params = scoring.ScoringParams.for_today()
     people = {r[0]: r[1:] for r in con.execute(
@@ -215,6 +217,9 @@ def list_contexts(con, lists: list[tuple[str, int]], report_to: str = REPORT_TO)
             "order by applicant_id, programs_opened desc, programs_ask_first desc, change", [ids]).fetchall():
         openers_by.setdefault(aid, []).append((change, n, ask))
     details = applicant_page.program_details(con, sorted({r[5] for rs in rows_by.values() for r in rs}))
+    if facts_cache is not None:
+        for pid, d in details.items():
+            d["facts_html"] = facts_cache.setdefault(pid, {})
     out = {}
     for aid, version in lists:
         specs = specs_by.get(aid, {})
@@ -363,9 +368,10 @@ def _reports_due(con, outputs: Path, applicant_ids: list[str]) -> list[tuple[str
     return [(aid, v) for aid, v, created in latest if not _current(_report_files(reports, aid, v), created)]
 
 
-def _write_chunk(con, outputs: Path, todo: list[tuple[str, int]], report_to: str, mail: tuple[str, str] | None = None) -> int:
+def _write_chunk(con, outputs: Path, todo: list[tuple[str, int]], report_to: str, mail: tuple[str, str] | None = None,
+                 facts_cache: dict | None = None) -> int:
     reports = outputs / "reports"
-    contexts = list_contexts(con, todo, report_to)
+    contexts = list_contexts(con, todo, report_to, facts_cache)
     staging = _stageable(con, todo) if mail else {}
     for aid, version in todo:
         ctx = contexts[aid]
@@ -381,7 +387,8 @@ def _write_chunk(con, outputs: Path, todo: list[tuple[str, int]], report_to: str
 
 def _write_chunks(con, outputs: Path, todo: list[tuple[str, int]], chunk: int, report_to: str,
                   mail: tuple[str, str] | None = None) -> int:
-    return sum(_write_chunk(con, outputs, todo[i:i + chunk], report_to, mail) for i in range(0, len(todo), chunk))
+    cache: dict = {}
+    return sum(_write_chunk(con, outputs, todo[i:i + chunk], report_to, mail, cache) for i in range(0, len(todo), chunk))
 
 
 def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200, report_to: str = REPORT_TO,
@@ -391,14 +398,20 @@ def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200
     return _write_chunks(con, outputs, _reports_due(con, outputs, applicant_ids), chunk, report_to, mail)
 
 
+_WORKER_FACTS: dict = {}  # a worker's rendered fact lists; the pool, and so the process, lives for one step
+
+
 def _chunk_worker(job: tuple) -> int:
     """One worker process's chunk: its own read-only connection to the warehouse file."""
     db_path, memory_limit, outputs, todo, report_to, mail = job
     con = duckdb.connect(db_path, read_only=True, config={"memory_limit": memory_limit})
     try:
-        return _write_chunk(con, Path(outputs), todo, report_to, mail)
+        return _write_chunk(con, Path(outputs), todo, report_to, mail, _WORKER_FACTS)
     finally:
         con.close()
+
+
+ROWS_PER_CHUNK = 40_000  # list rows a worker holds at once (about 0.7 GB): 100 applicants of 400 programs, 40 of 1,000
 
 
 def write_reports_parallel(db_path: str, outputs: Path, applicant_ids: list[str] | None, workers: int, chunk: int = 100,
@@ -420,6 +433,11 @@ def write_reports_parallel(db_path: str, outputs: Path, applicant_ids: list[str]
         ids = applicant_ids if applicant_ids is not None else [
             r[0] for r in con.execute("select distinct applicant_id from app.list_versions order by 1").fetchall()]
         todo = _reports_due(con, outputs, ids)
+        # chunks sized by list rows, not applicants: a worker's memory grows with the rows it holds
+        rows = con.execute("select count(*) from app.ranked_lists l join (select unnest(?) as applicant_id, "
+                           "unnest(?) as list_version) w using (applicant_id, list_version)",
+                           [[a for a, _ in todo], [v for _, v in todo]]).fetchone()[0] if todo else 0
+        chunk = max(5, min(chunk, ROWS_PER_CHUNK * len(todo) // max(1, rows)))
         if workers <= 1 or len(todo) <= chunk:
             return _write_chunks(con, outputs, todo, chunk, report_to, mail)
     finally:
