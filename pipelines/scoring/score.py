@@ -198,6 +198,9 @@ def _openers(con, params: ScoringParams, applicant_ids, params_, progress=None) 
             progress(1)
 
 
+HASH_BATCH = 1000  # applicants whose list strings are held at once while hashing (sql/list_hashes.sql)
+
+
 def build_lists(con, applicant_ids: list[str] | None = None, params: ScoringParams | None = None) -> dict:
     """A new list version only for applicants whose list changed in a way that matters to them
     (sql/list_hashes.sql says what counts)."""
@@ -217,7 +220,11 @@ def build_lists(con, applicant_ids: list[str] | None = None, params: ScoringPara
         con.execute(f"create or replace temp table _candidate as {_render('list.sql', params, some=some)}", params_)
         con.execute(f"create or replace temp table _explained as "
                     f"{_render('explain.sql', params, reasons=reasons, **_judged(params, explained, only=only))}")
-        con.execute(_render("list_hashes.sql", params, some=some), params_)
+        con.execute("create or replace temp table _hashes (applicant_id varchar, list_hash varchar, entries bigint)")
+        everyone = applicant_ids if some else [r[0] for r in con.execute("select applicant_id from app.applicants order by 1").fetchall()]
+        hashes = _render("list_hashes.sql", params)
+        for i in range(0, len(everyone), HASH_BATCH):
+            con.execute(hashes, {"batch": everyone[i:i + HASH_BATCH]})
         con.execute(_render("list_versions.sql", params))
         new = con.execute("select applicant_id from _new_versions order by 1").fetchall()
     return {"new_list_versions": len(new), "changed_applicants": [r[0] for r in new]}

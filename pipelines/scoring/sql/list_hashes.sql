@@ -1,7 +1,10 @@
 -- One content hash per applicant's list: order and scores ignored; each listed or ask-first program with
 -- its tier, the codes and numbers of its reasons (so a fact change that matters to this applicant counts)
 -- and the set of excluded programs. An applicant with no program at all still gets a hash.
-create or replace temp table _hashes as
+-- Run once per batch of applicants ($batch), appending to _hashes: an ordered string_agg holds every
+-- string of its group in memory and cannot spill, so all applicants at once would need the whole
+-- list table's text in memory (an out-of-memory error under a 1 GB limit at 10,000 applicants).
+insert into _hashes
 select a.applicant_id,
        md5(coalesce(string_agg(
            c.specialty_name || ':' || c.program_id || ':' || c.status || ':' || coalesce(c.tier, '')
@@ -10,7 +13,7 @@ select a.applicant_id,
                                                   || ':' || coalesce(c.asks::varchar, '') end,
            ',' order by c.specialty_name, c.program_id), '') || ':' || a.target_specialties::varchar) as list_hash,
        count(c.program_id) as entries
-from (select applicant_id, target_specialties from app.applicants {% if some %}where applicant_id in (select unnest($ids)){% endif %}) a
+from (select applicant_id, target_specialties from app.applicants where applicant_id in (select unnest($batch))) a
 left join _candidate c using (applicant_id)
 left join _explained e on e.applicant_id = c.applicant_id and e.program_id = c.program_id
 group by a.applicant_id, a.target_specialties
