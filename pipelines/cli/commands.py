@@ -117,9 +117,10 @@ def truth(size, seed, epoch, shape, out):
 @main.command(epilog="Example: smartpick run   (make run does the same after installing)")
 @click.option("--size", default=300, show_default=True, help="Programs in the embedded sample web.")
 @click.option("--port", default=8765, show_default=True, help="Port of the embedded sample web.")
-@click.option("--shape", type=click.Choice(["census", "core"]), default="census", show_default=True,
-              help="census: ACGME's split of residencies and fellowships, specialties by NRMP positions; "
-                   "core: residencies of a few common specialties only (dense, for tests).")
+@click.option("--shape", type=click.Choice(["census", "core"]), default="core", show_default=True,
+              help="core: residencies of a few common specialties, the web earlier runs stored (another shape "
+                   "loses programs, and the volume check rightly stops the run); census: ACGME's split of "
+                   "residencies and fellowships, for a new data directory.")
 @click.option("--verbose", is_flag=True, help="Print the full Dagster and dbt logs here too (they always go to a log file).")
 def run(size, port, shape, verbose):
     """Run the whole main job. Without SMARTPICK_ACGME_BASE_URL it serves the embedded sample web."""
