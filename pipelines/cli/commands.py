@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]  # the repository: dagster_home/ holds the local instance
 
 
 def _port_free(port: int) -> bool:
