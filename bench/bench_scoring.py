@@ -214,7 +214,7 @@ def server_rate(con, n: int) -> tuple[float, float]:
 
     due = con.execute("select delivery_id, applicant_id, list_version, 0 from app.delivery_ledger "
                       "order by applicant_id limit ?", [n]).fetchall()
-    raws = [raw for *_, raw in _built(con, due, "SmartPick <l@smartpick.invalid>", "u@smartpick.invalid", 0)]
+    raws = [row[5] for row in _built(con, due, "SmartPick <l@smartpick.invalid>", "u@smartpick.invalid", 0)]
     with served_smtp_sink() as port:
         smtp = smtplib.SMTP("127.0.0.1", port)
         t0 = time.perf_counter()

@@ -22,7 +22,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scrapers.reference_codes import ACGME_STATE_CODES, CORE_SPECIALTIES
+from scrapers.reference_codes import ACGME_STATE_CODES, CORE_SPECIALTIES, is_core_program
 from scrapers.facts import FIELDS
 from sample_web import phrasing
 from sample_web.phrasing import Statement
@@ -260,7 +260,7 @@ def build_program(seed: int, i: int, epoch: int = 1, shape: str = "core") -> Sam
     city = rng.choice(_PLACES) + rng.choice(_SUFFIX)
     inst = f"{city} {rng.choice(_INST)}"
     specialty = specialty_name(code)
-    fellowship = code not in CORE_SPECIALTIES
+    fellowship = not is_core_program(program_id)
     name = f"{inst} {specialty} Program" + ("" if fellowship else " (SAMPLE)")
     approved = rng.choice([6, 9, 12, 15, 18, 24, 30, 36, 45, 60])
     facts = _draw_facts(rng)
@@ -379,7 +379,7 @@ class SampleWeb:
     def truth_rows(self):
         """Core residencies only: fellowships are listed, never crawled, so they have no facts to find."""
         for p in self.programs:
-            if p.specialty_code not in CORE_SPECIALTIES:
+            if not is_core_program(p.program_id):
                 continue
             row = {"program_id": p.program_id, "website": p.website_root, **p.facts,
                    "residents_listed": p.residents_listed, "residents_img": p.residents_img,

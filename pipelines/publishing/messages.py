@@ -470,16 +470,24 @@ def _staged_path(reports: Path, applicant_id: str, version: int, delivery_id: st
     return reports / applicant_id / f"message-v{version}-{delivery_id}-p{previous or 0}.eml"
 
 
+def _previous_sent(con, lists: list[tuple[str, int]]) -> dict[tuple[str, int], tuple]:
+    """(applicant, version) -> (the latest version sent before it, when): what its message reports
+    changes against. The reports step stages a message against it, and the sender checks the staged
+    file against it, so it is read in this one place."""
+    return {(aid, version): (v, at) for aid, version, v, at in con.execute("""
+        select w.applicant_id, w.list_version, l.list_version, l.updated_at
+        from (select unnest(?) as applicant_id, unnest(?) as list_version) w
+        join app.delivery_ledger l on l.applicant_id = w.applicant_id and l.status = 'sent' and l.list_version < w.list_version
+        qualify row_number() over (partition by w.applicant_id, w.list_version order by l.list_version desc) = 1""",
+        [[aid for aid, _ in lists], [v for _, v in lists]]).fetchall()}
+
+
 def _stageable(con, todo: list[tuple[str, int]]) -> dict[str, tuple]:
     """applicant -> (delivery id, previous sent (version, when) or None) for the lists the email step
     will send: consent given, address not erased, this delivery not yet sent or in doubt."""
     try:
         rows = con.execute(f"""
-            select a.applicant_id, {delivery_key_sql('a.applicant_id', 'a.email', 'w.list_version')} as did,
-                   (select max_by(l.list_version, l.list_version) from app.delivery_ledger l
-                    where l.applicant_id = a.applicant_id and l.status = 'sent' and l.list_version < w.list_version),
-                   (select max_by(l.updated_at, l.list_version) from app.delivery_ledger l
-                    where l.applicant_id = a.applicant_id and l.status = 'sent' and l.list_version < w.list_version)
+            select a.applicant_id, w.list_version, {delivery_key_sql('a.applicant_id', 'a.email', 'w.list_version')} as did
             from (select unnest(?) as applicant_id, unnest(?) as list_version) w
             join app.applicants a using (applicant_id)
             where a.consent_to_email
@@ -487,9 +495,10 @@ def _stageable(con, todo: list[tuple[str, int]]) -> dict[str, tuple]:
               and not exists (select 1 from app.delivery_ledger o where o.applicant_id = w.applicant_id
                               and o.list_version = w.list_version and o.status not in ('pending', 'failed'))""",
             [[a for a, _ in todo], [v for _, v in todo]]).fetchall()
+        prev = _previous_sent(con, todo)
     except duckdb.CatalogException:  # no ledger yet: the email step creates it, and builds at send time
         return {}
-    return {aid: (did, (pv, at) if pv is not None else None) for aid, did, pv, at in rows}
+    return {aid: (did, prev.get((aid, version))) for aid, version, did in rows}
 
 
 def _stage_message(con, reports: Path, ctx: dict, staging: tuple, mail: tuple[str, str], html: str, csv_bytes: bytes) -> None:
@@ -750,14 +759,7 @@ def _prepared(con, due: list, chunk: int = 200, report_to: str = REPORT_TO, repo
     chunk, not several a message. A list whose message the reports step staged needs no context."""
     for i in range(0, len(due), chunk):
         part = due[i:i + chunk]
-        prev = {}
-        for aid, version, v, at in con.execute("""
-                select w.applicant_id, w.list_version, l.list_version, l.updated_at
-                from (select unnest(?) as applicant_id, unnest(?) as list_version) w
-                join app.delivery_ledger l on l.applicant_id = w.applicant_id and l.status = 'sent' and l.list_version < w.list_version
-                qualify row_number() over (partition by w.applicant_id, w.list_version order by l.list_version desc) = 1""",
-                [[d[1] for d in part], [d[2] for d in part]]).fetchall():
-            prev[(aid, version)] = (v, at)
+        prev = _previous_sent(con, [(d[1], d[2]) for d in part])
         made = {(aid, v): at for aid, v, at in con.execute(
             "select applicant_id, list_version, l.created_at from (select unnest(?) as applicant_id, unnest(?) as list_version) w "
             "join app.list_versions l using (applicant_id, list_version)",
@@ -785,7 +787,8 @@ def _written(reports: Path | None, applicant_id: str, version: int, created_at) 
 
 def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports: Path | None = None,
            report_to: str = REPORT_TO):
-    """(delivery id, applicant, version, Message-ID, message, its bytes), built and flattened on a worker
+    """(delivery id, applicant, version, Message-ID, message, its bytes, whether the reports step had built
+    it), built and flattened on a worker
     thread up to `ahead` messages before they are sent: building is Python work, sending mostly waits
     for the server to read, so the two overlap. The ledger is written only by the sending side, in
     order, as before; a build that fails raises here, and the messages not yet sent stay pending.
@@ -798,16 +801,16 @@ def _built(con, due: list, from_addr: str, opt_out: str, ahead: int = 4, reports
                 msg = _headers(raw)
                 if msg["Message-ID"] is None or not msg["To"]:
                     raise ValueError("not a whole staged message")
-                return did, aid, version, msg["Message-ID"], msg, raw
+                return did, aid, version, msg["Message-ID"], msg, raw, True
             except (OSError, ValueError):  # gone or damaged since it was found: built here instead
                 ctx = list_contexts(reader, [(aid, version)], report_to)[aid]
         msg_id = make_msgid(idstring=did, domain="smartpick.invalid")
         try:
             msg = build_message(ctx, changes_since(reader, aid, version, prev[0] if prev else None, prev[1] if prev else None),
                                 from_addr, opt_out, msg_id, *_written(reports, aid, version, created_at))
-            return did, aid, version, msg_id, msg, flatten(msg)
+            return did, aid, version, msg_id, msg, flatten(msg), False
         except Exception as exc:  # noqa: BLE001 - this message's failure, recorded; never the others'
-            return did, aid, version, None, None, BuildFailed(exc)
+            return did, aid, version, None, None, BuildFailed(exc), False
 
     if ahead == 0:
         for row in _prepared(con, due, report_to=report_to, reports=reports):
@@ -936,7 +939,8 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
         sys.setswitchinterval(0.0005)
     ledger = _Ledger(con)
     try:
-        for did, aid, version, msg_id, msg, raw in _built(con, due, from_addr, opt_out, build_ahead, reports, report_to):
+        for did, aid, version, msg_id, msg, raw, was_staged in _built(con, due, from_addr, opt_out, build_ahead, reports,
+                                                                        report_to):
             if isinstance(raw, BuildFailed):
                 ledger.mark(did, "failed", error=raw.reason, attempt=True)
                 report.failed += 1
@@ -955,10 +959,10 @@ def deliver(con, mailer, from_addr: str, opt_out: str, applicant_ids: list[str] 
                 continue
             ledger.sent(did)
             report.sent += 1
-            if reports is not None:  # a staged copy has done its work: the outbox or the server holds it now
+            report.sent_staged += was_staged
+            if reports is not None:  # a staged copy, used or stale, has done its work: the message has left
                 for staged in (reports / aid).glob(f"message-v{version}-{did}-*.eml"):
                     staged.unlink(missing_ok=True)
-                    report.sent_staged += 1
             if progress:
                 progress(1)
     finally:

@@ -131,19 +131,17 @@ def page_data(table: list[dict]) -> list[dict]:
             for i, r in enumerate(table)]
 
 
-def facts_html(templates, detail: dict, hidden: frozenset = frozenset(), report: bool = False):
+def facts_html(templates, detail: dict, hidden: frozenset = frozenset()):
     """A program's fact list, rendered once per program and set of hidden facts and kept on its details
     entry: every page of a chunk shares the entries, and most programs appear in many applicants' lists.
     `hidden`: facts that cannot matter to this applicant (the H-1B's facts to a J-1 applicant), left out.
-    `report`: each fact gets its "report a mistake" link."""
+    Each fact's "report a mistake" and "ask" links are added by the page's script when its panel opens:
+    a full link per fact was half the page's weight."""
     cache = detail.setdefault("facts_html", {})
-    key = (hidden, report)
-    if key not in cache:
-        # each fact's "report a mistake" is a short link the page's script turns into the prefilled message
-        # (program, fact, value, list version): a full mailto per fact was half the page's weight
-        html = templates.get_template("page_facts.html.j2").render(r=detail, hidden=hidden, report=report).rstrip("\n")
-        cache[key] = Markup(seven_bit_html(html) or html)  # wrapped once here, not in every page
-    return cache[key]
+    if hidden not in cache:
+        html = templates.get_template("page_facts.html.j2").render(r=detail, hidden=hidden).rstrip("\n")
+        cache[hidden] = Markup(seven_bit_html(html) or html)  # wrapped once here, not in every page
+    return cache[hidden]
 
 
 def render(templates, ctx: dict, details: dict, light: bool = True) -> str:
@@ -157,7 +155,7 @@ def render(templates, ctx: dict, details: dict, light: bool = True) -> str:
             # a visa-needing applicant's programs are excluded, and their facts would be most of the page
             r["facts_html"] = Markup("")
             continue
-        r["facts_html"] = facts_html(templates, details.get(r["program_id"], empty), hidden, bool(ctx.get("report_to")))
+        r["facts_html"] = facts_html(templates, details.get(r["program_id"], empty), hidden)
     images = {s["cid"]: "data:image/png;base64," + base64.b64encode(s["picture"]).decode()
               for s in ctx["specialties"] if s.get("picture")}
     # a row a line: a message carries the page unencoded only with lines under 998 octets (mailparts)

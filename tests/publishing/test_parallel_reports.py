@@ -80,7 +80,8 @@ def test_a_staged_message_the_ledger_no_longer_matches_is_built_again(tmp_path, 
     os.utime(staged[0], (0, 0))
     staged[1].write_bytes(b"")
     report = deliver(con, SmtpMailer("127.0.0.1", smtp_sink.port), FROM, OPT_OUT, reports=tmp_path / "out" / "reports")
-    assert report.sent == 5
+    assert report.sent == 5 and report.sent_staged == 3  # the stale and the damaged one were built again
+    assert _staged(tmp_path / "out") == []  # and every staged copy, used or not, is gone once its message left
     received = {m["To"].addresses[0].addr_spec: m for m in smtp_sink.parsed()}
     assert len(received) == 5 and stale_id not in {m["Message-ID"] for m in received.values()}
     for m in received.values():  # every message whole, the two rebuilt ones too

@@ -12,6 +12,8 @@
   var byI = {}; rows.forEach(function (tr) { byI[tr.getAttribute("data-i")] = tr; });
   // what the row's own cells show
   function num(td) { return td.textContent === "" ? null : Number(td.textContent); }
+  // an excluding rule is the text its panel's item opens with, before the quoted sentence
+  function ruleText(li) { return li.firstChild.textContent.replace(/: $/, ""); }
   data.forEach(function (d) {
     var tr = byI[d.i], c = tr.cells;
     d.sp = c[0].textContent;
@@ -24,10 +26,7 @@
     d.un = num(c[6]);
     d.ir = c[7].textContent;
     d.po = num(c[8]);
-    // each excluding rule is the text its panel's item opens with, before the quoted sentence
-    d.ex = Array.prototype.map.call(tr.querySelectorAll("li[data-gate]"), function (li) {
-      return li.firstChild.textContent.replace(/: $/, "");
-    }).join("; ");
+    d.ex = Array.prototype.map.call(tr.querySelectorAll("li[data-gate]"), ruleText).join("; ");
   });
   var sort = {key: "", dir: 1};
   var sel = ["sp", "st", "rg", "ti", "vi", "un", "im", "po"];
@@ -145,7 +144,7 @@
   document.addEventListener("click", function (ev) {
     var q = ev.target.closest ? ev.target.closest("a.askm") : null;
     if (!q) return;
-    var tr = q.closest("tr"), d = data.filter(function (x) { return x.i === Number(tr.getAttribute("data-i")); })[0];
+    var d = data[Number(q.closest("tr").getAttribute("data-i"))];
     var to = q.getAttribute("href").split("?")[0];
     q.href = to + "?subject=" + encodeURIComponent(mail.subject + d.nm + (document.body.getAttribute("data-sample") ? mail.sample : "")) +
       "&body=" + encodeURIComponent(mail.intro + d.as.map(function (f) { return "- " + asks[f]; }).join("\n") + mail.outro);
@@ -153,8 +152,7 @@
   // "report a mistake": the message to SmartPick's ops address, filled in from the row and the fact
   document.addEventListener("click", function (ev) {
     var a = ev.target.closest ? ev.target.closest("a.rep") : null;
-    var to = document.body.getAttribute("data-report-to");
-    if (!a || !to) return;
+    if (!a || !reportTo) return;
     // a fact of the panel's list (dd), or the rule that excludes the program (li, naming its fact)
     var dd = a.closest("dd"), li = dd ? null : a.closest("li"), tr = a.closest("tr");
     var pid = tr.id.replace(/^p-/, ""), name = tr.querySelector("summary").textContent;
@@ -162,9 +160,9 @@
     // a rule names the fact's value in its own words ("accepts graduates of the last 3 years; ..."); the
     // fact's label is the one its question has at the foot of the page
     var shown = dd ? dd.previousElementSibling.textContent + ": " + dd.textContent.split(" \u00b7 report a mistake")[0]
-                   : el("ask-" + fact).textContent + ": " + li.firstChild.textContent.replace(/: $/, "");
+                   : el("ask-" + fact).textContent + ": " + ruleText(li);
     var version = document.body.getAttribute("data-version");
-    a.href = "mailto:" + to + "?subject=" + encodeURIComponent("SmartPick fact report: " + pid + " " + fact +
+    a.href = "mailto:" + reportTo + "?subject=" + encodeURIComponent("SmartPick fact report: " + pid + " " + fact +
       " (list v" + version + ")") + "&body=" + encodeURIComponent(name + "\n" + shown + "\n\nWhat the page says:\n");
   });
   window.addEventListener("hashchange", load);
