@@ -62,7 +62,7 @@ def program_details(con, program_ids: list[str]) -> dict[str, dict]:
                     "img_share_pct": None if share is None else round(100 * share),  # the filter's key, never shown as a percentage
                     "img_residents": f"{img} of {counted}" if share is not None else None,
                     "roster": f"{img} of {counted} residents listed trained outside the US/Canada" if share is not None else None,
-                    "roster_url": http_url(roster), "facts": facts}
+                    "roster_url": http_url(roster), "facts": facts, "unknown": sum(1 for f in facts if not f["known"])}
     return out
 
 
@@ -101,34 +101,50 @@ def _visa_route(entry: dict, visa_need: str) -> str:
     return "open"
 
 
-def rows(ctx: dict, details: dict) -> list[dict]:
-    """One row per program of the list, every outcome, in list order."""
-    out = []
+def _in_order(ctx: dict):
+    """(specialty, entry) for every program of the list, every outcome, in list order."""
     for spec in ctx["specialties"]:
-        entries = ([e for t in ("safety", "target", "reach") for e in spec["tiers"].get(t, [])] + spec["step3"] + spec["ask"]
-                   + [e for g in spec["excluded_groups"] for e in g["programs"]])
-        for e in entries:
-            d = details.get(e["program_id"], {})
-            facts = d.get("facts", [])
-            row = {**e, "specialty": spec["name"], "region": d.get("region") or "",
-                   "positions": d.get("positions"), "img_share_pct": d.get("img_share_pct"),
-                   "img_residents": d.get("img_residents"), "roster": d.get("roster"),
-                   "roster_url": d.get("roster_url"), "facts": facts,
-                   "unknown": sum(1 for f in facts if not f["known"]),
-                   "outcome": OUTCOMES[e["status"]]}
-            row["visa"] = _visa_route(row, ctx.get("visa_need"))
-            out.append(row)
+        for t in ("safety", "target", "reach"):
+            for e in spec["tiers"].get(t, []):
+                yield spec["name"], e
+        for e in spec["step3"]:
+            yield spec["name"], e
+        for e in spec["ask"]:
+            yield spec["name"], e
+        for g in spec["excluded_groups"]:
+            for e in g["programs"]:
+                yield spec["name"], e
+
+
+_JSON: dict = {}  # region, outcome, tier and question codes, as JSON: a few hundred values in all
+
+
+def _js(value) -> str:
+    out = _JSON.get(value)
+    if out is None:
+        out = _JSON[value] = script_json(list(value) if type(value) is tuple else value, separators=(",", ":"))
     return out
 
 
-def page_data(table: list[dict]) -> list[dict]:
-    """What the script filters and sorts on: short keys, no personal data beyond what the page already
-    shows. What a row's cells show (specialty, number, name, city, state, "because" line, visa route,
-    facts not stated, roster, positions, the rules that exclude it) the script reads from the row itself: written twice, it was a
-    tenth of the page."""
-    return [{"i": i, "rg": r["region"], "oc": r["status"], "ti": r["tier"] or "", "fo": r["fit"],
-             "im": r["img_share_pct"], "as": r["asks_codes"]}
-            for i, r in enumerate(table)]
+def _jnum(x) -> str:
+    if x is None:
+        return "null"
+    if type(x) is float and x == x and x not in (float("inf"), float("-inf")):
+        return float.__repr__(x)  # what json writes for a finite float
+    return script_json(x)
+
+
+DATA_KEYS = ("i", "rg", "oc", "ti", "fo", "im", "as")
+
+
+def _data_row(i: int, e: dict, d: dict) -> str:
+    """What the script filters and sorts on, as one line of JSON: the row's number, region, outcome,
+    tier, fit order, IMG share and open questions, in DATA_KEYS order (the keys once for the page: a
+    third of the size of an object a row). What a row's cells show (specialty, number, name, city,
+    state, "because" line, visa route, facts not stated, roster, positions, the rules that exclude it)
+    the script reads from the row itself: written twice, it was a tenth of the page."""
+    return (f'[{i},{_js(d["region"] or "")},{_js(e["status"])},{_js(e["tier"] or "")},{_jnum(e["fit"])},'
+            f'{_jnum(d["img_share_pct"])},{_js(tuple(e["asks_codes"]))}]')
 
 
 def facts_html(templates, detail: dict, hidden: frozenset = frozenset()):
@@ -144,31 +160,152 @@ def facts_html(templates, detail: dict, hidden: frozenset = frozenset()):
     return cache[hidden]
 
 
+_ESCAPED: dict[str, str] = {}  # names, places and rule texts recur in most rows of a step
+
+
+def _esc(value) -> str:
+    """What Jinja's autoescape (markupsafe) writes for one value, as plain text: `&`, `<`, `>`, `'` and `"`
+    replaced, and a character beyond ASCII written as a character reference, so that a page of rows is
+    ASCII and mailparts has nothing to convert. Markup (a program's rendered facts) goes in as it is."""
+    if type(value) is str:
+        out = _ESCAPED.get(value)
+        if out is None:
+            if len(_ESCAPED) >= 200_000:
+                _ESCAPED.clear()
+            out = (value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+                   .replace("'", "&#39;").replace('"', "&#34;"))
+            if not out.isascii():  # as mailparts.seven_bit_html would write it: the page goes unencoded in mail
+                out = out.encode("ascii", "xmlcharrefreplace").decode("ascii")
+            _ESCAPED[value] = out
+        return out
+    if isinstance(value, Markup):
+        return str(value)
+    return _esc(str(value))
+
+
+_REASONS_HEAD = {"listed": "Why it is on your list", "open_with_step3": "Open to you once Step 3 is passed"}
+
+
+def _gate_li(g: dict) -> str:
+    out = ['<li data-gate', f' data-fact="{_esc(g["fact"])}">' if g.get("report") else ">", _esc(g["text"])]
+    if g.get("sentence"):
+        out.append(f': <q>{_esc(g["sentence"])}</q> (<a href="{_esc(g["url"])}">page</a>, checked {_esc(g["checked"])})')
+    if g.get("review"):
+        out.append(f' <span class="badge">{_esc(g["review"])}</span>')
+    out.append("</li>")
+    return "".join(out)
+
+
+def _reason_li(x: dict) -> str:
+    out = ["<li>", _esc(x["text"])]
+    if x.get("sentence") and not x.get("fact"):
+        out.append(f': <q>{_esc(x["sentence"])}</q>')
+        if x.get("url"):
+            out.append(f' (<a href="{_esc(x["url"])}">page</a>' + (f', checked {_esc(x["checked"])}' if x.get("checked") else "") + ")")
+    out.append("</li>")
+    return "".join(out)
+
+
+class Items(list):
+    """A row's reasons ("r") or exclusions ("g"), with what every page and CSV makes of them worked out
+    once: their page markup, their texts joined for the CSV, and the pages they cite. The same list
+    serves every applicant whose row has the same items (messages.StepCache); nothing changes it."""
+
+    __slots__ = ("html", "text", "urls")
+
+    def __init__(self, items, kind: str):
+        super().__init__(items)
+        # an item a line: joined on one line, a row's items passed the 998 octets a mail line may hold and
+        # every page had them broken again (mailparts)
+        self.html = "\n".join(map(_gate_li if kind == "g" else _reason_li, self))
+        self.text = "; ".join(x["text"] for x in self)
+        self.urls = frozenset(x["url"] for x in self if x.get("url"))
+
+
+NO_ITEMS = Items([], "r")
+
+
+def row_html(r: dict, i: int, specialty: str, d: dict, visa: str, facts) -> str:
+    """One program's row of the table, with its panel. Written here rather than in the page template: a
+    census-sized refresh writes some ten million rows, and the template spent ~50 ms a page on them,
+    most of it escaping field by field. The markup is the one the template wrote (the tests compare the
+    page's behaviour in a browser; tests/publishing/test_page_rows.py checks each branch). `r`: the list
+    entry; `d`: its program's details; `facts`: its rendered fact list."""
+    status = r["status"]
+    out = [f'<tr data-i="{i}" id="p-{_esc(r["program_id"])}">\n<td>{_esc(specialty)}</td>\n'
+           f'<td><details><summary>{_esc(r["program_name"])}</summary><div class="panel">\n']
+    if status != "excluded":
+        out.append(f'<p>{_esc(r["city"])}, {_esc(r["state"])}')
+        if r["website"]:
+            out.append(f' &#183; <a href="{_esc(r["website"])}">website</a>')
+        elif r["website_text"]:
+            out.append(f' &#183; website given as {_esc(r["website_text"])} (not a web address, so not linked)')
+        if r["program_email"]:
+            out.append(f' &#183; questions to {_esc(r["program_email"])}')
+        out.append("</p>")
+    out.append("\n")
+    if r["gates"]:
+        out.append(f"<p><b>Excluded because:</b></p><ul>{r['gates'].html}</ul>")
+    out.append("\n")
+    questions = r["questions"]
+    if status == "ask_first" and questions:
+        one = len(questions) == 1
+        out.append(f"<p><b>Ask before applying</b> (the page is silent on {'this' if one else 'these'}, and "
+                   f"{'it' if one else 'each'} could rule you out):</p><ul>"
+                   + "".join(f"<li>{_esc(q)}</li>" for q in questions) + "</ul>")
+    out.append("\n")
+    if r["reasons"]:
+        out.append(f"<p><b>{_REASONS_HEAD.get(status, 'What its pages state in your favour')}:</b></p><ul>{r['reasons'].html}</ul>")
+    out.append(f'\n{_esc(facts)}\n')
+    if r["mailto"] and status != "excluded":
+        out.append(f'<p><a class="askm" href="mailto:{_esc(r["program_email"])}">Email the open questions to the program</a></p>')
+    out.append(f'\n</div></details><span class="muted">{_esc(r["city"])}</span></td>\n<td>{_esc(r["state"])}</td>\n'
+               f'<td><span class="oc-{_esc(status)}">{OUTCOMES[status]}')
+    if r["tier"]:
+        out.append(f' &#183; {_esc(r["tier"])}')
+    out.append("</span>")
+    if r["gates"]:
+        out.append(f'<br><span class="muted">{_esc(r["gates"][0]["text"])}</span>')
+    out.append("</td>\n<td>")
+    if r["because"]:
+        out.append(f'<span class="muted">{_esc(r["because"])}</span>')
+    positions = d["positions"]
+    out.append(f'</td>\n<td>{_esc(visa)}</td>\n<td>{d["unknown"]}</td>\n<td>{_esc(d["img_residents"] or "")}</td>\n'
+               f'<td>{"" if positions is None else _esc(positions)}</td>\n</tr>\n')
+    return "".join(out)
+
+
+NO_DETAILS = {"region": None, "positions": None, "img_share_pct": None, "img_residents": None, "roster": None,
+              "roster_url": None, "facts": [], "unknown": 0}
+_ROWS = "<!--smartpick:rows-->"  # where the rows go into the rendered page
+
+
 def render(templates, ctx: dict, details: dict, light: bool = True) -> str:
-    """The page; `light=False` gives excluded programs every fact too (the bench's baseline)."""
-    table = rows(ctx, details)
-    empty = {"facts": [], "roster": None, "roster_url": None}
-    hidden = frozenset(VISA_FACTS["either"]) - frozenset(VISA_FACTS.get(ctx.get("visa_need") or "none", ()))
-    for r in table:
-        if r["status"] == "excluded" and light:
-            # an excluded program carries its name, place and the failed rule with its sentence only: most of
-            # a visa-needing applicant's programs are excluded, and their facts would be most of the page
-            r["facts_html"] = Markup("")
-            continue
-        r["facts_html"] = facts_html(templates, details.get(r["program_id"], empty), hidden)
+    """The page, ready to go unencoded in a message where it can (mailparts); `light=False` gives
+    excluded programs every fact too (the bench's baseline)."""
+    visa_need = ctx.get("visa_need")
+    hidden = frozenset(VISA_FACTS["either"]) - frozenset(VISA_FACTS.get(visa_need or "none", ()))
+    rows, data, states, regions = [], [], set(), set()
+    for i, (specialty, e) in enumerate(_in_order(ctx)):
+        d = details.get(e["program_id"]) or NO_DETAILS
+        # an excluded program carries its name, place and the failed rule with its sentence only: most of
+        # a visa-needing applicant's programs are excluded, and their facts would be most of the page
+        facts = "" if e["status"] == "excluded" and light else facts_html(templates, d, hidden)
+        rows.append(row_html(e, i, specialty, d, _visa_route(e, visa_need), facts))
+        data.append(_data_row(i, e, d))
+        states.add(e["state"])
+        regions.add(d["region"])
     images = {s["cid"]: "data:image/png;base64," + base64.b64encode(s["picture"]).decode()
               for s in ctx["specialties"] if s.get("picture")}
     # a row a line: a message carries the page unencoded only with lines under 998 octets (mailparts)
-    # the keys once and a list of values a row: a third of the size of an object a row
-    packed = page_data(table)
-    keys = list(packed[0]) if packed else []
-    data = ('{"k":' + script_json(keys, separators=(",", ":")) + ',"r":[\n'
-            + ",\n".join(script_json([row[k] for k in keys], separators=(",", ":")) for row in packed) + "\n]}")
-    states = sorted({r["state"] for r in table if r["state"]})
-    regions = sorted({r["region"] for r in table if r["region"]})
+    data_json = '{"k":' + script_json(list(DATA_KEYS), separators=(",", ":")) + ',"r":[\n' + ",\n".join(data) + "\n]}"
     questions = [{"name": s.name, "label": s.label, "question": s.question} for s in CATALOGUE]
     asks = script_json({q["name"]: q["question"] for q in questions}, indent=0, separators=(",", ":"))
     mail = script_json(wording.QUESTIONS_MAIL, separators=(",", ":"))
-    return templates.get_template("page.html.j2").render(**ctx, table=table, images=images, data=data, states=states,
-                                                         regions=regions, questions=questions, asks=asks, mail=mail,
-                                                         script=SCRIPT, script_hash=SCRIPT_HASH)
+    page = templates.get_template("page.html.j2").render(**ctx, programs_count=len(rows), rows_html=Markup(_ROWS), images=images,
+                                                         data=data_json, states=sorted(s for s in states if s),
+                                                         regions=sorted(r for r in regions if r), questions=questions,
+                                                         asks=asks, mail=mail, script=SCRIPT, script_hash=SCRIPT_HASH)
+    # the rows are ASCII with short lines as written (_esc, Items); only the rest may need mailparts
+    head, _, tail = (seven_bit_html(page) or page).partition(_ROWS)
+    return head + "".join(rows) + tail

@@ -38,6 +38,7 @@ def legend(specs=None) -> list[tuple[str, str]]:
 _PARAM_WORDS = gates.parameter_values(ScoringParams.for_today())
 
 
+@lru_cache(maxsize=4096)  # a few dozen combinations of signals, in millions of rows
 def because(up: int | None, down: int | None) -> str:
     """The signals behind a listed program's tier in one line; empty when none is known either way."""
     words = _PARAM_WORDS

@@ -1,6 +1,7 @@
 """HTML carried without transfer encoding: ASCII, no line over 998 octets, and the same document for a
 browser; anything that cannot be made so falls back to quoted-printable, whole."""
 import lxml.html
+import pytest
 
 from pipelines.publishing.mailparts import LIMIT, seven_bit_html
 from pipelines.publishing.messages import SmtpMailer, deliver, write_reports
@@ -151,3 +152,36 @@ def test_the_reports_step_writes_again_a_page_older_than_its_list_version_and_le
     assert write_reports(con, tmp_path / "out", [a, b]) == 1  # only the stale one
     assert "from a lost night" not in (reports / a / "list-v1.html").read_text()
     assert (reports / b / "list-v1.html").stat().st_mtime_ns == bystander
+
+
+@pytest.mark.parametrize("name", ["Bright Ridge Medical Center (SAMPLE)",  # an ASCII CSV: unencoded
+                                  "Bright Ridge Medical Center (SAMPLE) – Zürich",  # not ASCII: base64
+                                  "Program" + "x" * 1500 + " (SAMPLE)"])  # a page that must go quoted-printable
+def test_a_staged_message_is_the_bytes_the_email_package_writes(tmp_path, monkeypatch, name):
+    """message_bytes puts the page and CSV into the flattened message after the email package has written
+    the rest: the same bytes as building and flattening the whole message, boundaries drawn the same."""
+    import itertools
+
+    from pipelines.publishing import messages
+
+    con = archive.connect(tmp_path / "w.duckdb")
+    build(con, [{**BASE, "sponsors_j1": True, "program_name": name}, {**BASE, "sponsors_j1": True}])
+    aid = applicant(tmp_path, con, visa_need="j1")
+    scoring.score(con, PARAMS, [aid])
+    scoring.build_lists(con, [aid], PARAMS)
+    ctx = messages.list_context(con, aid, 1)
+    part, rows = messages._page_part(ctx), messages.list_csv(ctx)
+
+    def numbered(skip: int):
+        counter = itertools.count()
+        for _ in range(skip):
+            next(counter)
+        monkeypatch.setattr(messages.secrets, "token_hex", lambda n=16: f"{next(counter):032x}")
+
+    numbered(0)
+    staged = messages.message_bytes(ctx, None, FROM, OPT_OUT, "<m@smartpick.invalid>", part, rows)
+    numbered(2 if part.get("cte") == "7bit" else 1)  # message_bytes drew its placeholders' tokens first
+    whole = messages.flatten(messages.build_message(ctx, None, FROM, OPT_OUT, "<m@smartpick.invalid>", part["content"], rows))
+    assert staged == whole
+    if part.get("cte") == "7bit":  # the page went in whole, as the package would have carried it
+        assert part["content"].replace("\n", "\r\n").encode() in staged
