@@ -234,15 +234,16 @@ def row_html(r: dict, i: int, specialty: str, d: dict, visa: str, facts) -> str:
     status = r["status"]
     out = [f'<tr data-i="{i}" id="p-{_esc(r["program_id"])}">\n<td>{_esc(specialty)}</td>\n'
            f'<td><details><summary>{_esc(r["program_name"])}</summary><div class="panel">\n']
-    if status != "excluded":
-        out.append(f'<p>{_esc(r["city"])}, {_esc(r["state"])}')
+    if status != "excluded":  # its place is in the row's cells
+        links = []
         if r["website"]:
-            out.append(f' &#183; <a href="{_esc(r["website"])}">website</a>')
+            links.append(f'<a href="{_esc(r["website"])}">website</a>')
         elif r["website_text"]:
-            out.append(f' &#183; website given as {_esc(r["website_text"])} (not a web address, so not linked)')
+            links.append(f'website given as {_esc(r["website_text"])} (not a web address, so not linked)')
         if r["program_email"]:
-            out.append(f' &#183; questions to {_esc(r["program_email"])}')
-        out.append("</p>")
+            links.append(f'questions to {_esc(r["program_email"])}')
+        if links:
+            out.append(f'<p>{" &#183; ".join(links)}</p>')
     out.append("\n")
     if r["gates"]:
         out.append(f"<p><b>Excluded because:</b></p><ul>{r['gates'].html}</ul>")

@@ -137,13 +137,20 @@ def test_a_detail_panel_quotes_the_stored_sentence_and_links_its_page(page, brow
         "select program_id, sponsors_j1_evidence, sponsors_j1_source_url from marts.dim_programs where program_name like '%Program 03%'").fetchone()
     row = browser.find_element("id", f"p-{pid}")
     row.find_element("tag name", "summary").click()
-    fact = row.find_element("css selector", "dd[data-fact=sponsors_j1]")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # the panel names its facts by label; opening it, the script finds each fact from the questions below
+    fact = WebDriverWait(browser, 5).until(lambda b: row.find_element("css selector", "dd[data-fact=sponsors_j1]"))
     assert fact.is_displayed()
+    assert fact.find_element("xpath", "preceding-sibling::dt[1]").text == "J-1 visa"
     assert fact.find_element("tag name", "q").text == sentence
     assert fact.find_element("tag name", "a").get_attribute("href") == url
-    # a fact no page states links to the question to send, written once on the page
-    unknown = row.find_element("css selector", "dd[data-fact=accepts_imgs] a")
-    assert unknown.text == "ask" and "not stated" in row.find_element("css selector", "dd[data-fact=accepts_imgs]").text
+    # a fact no page states is named in the panel's "not stated" line and links to the question to send,
+    # written once on the page
+    silent = row.find_element("css selector", "dd.ns span[data-fact=accepts_imgs]")
+    assert silent.find_element("xpath", "parent::dd/preceding-sibling::dt[1]").text == "Not stated on its pages"
+    unknown = silent.find_element("tag name", "a")
+    assert unknown.text == "ask" and silent.text.startswith("international medical graduates")
     unknown.click()
     question = browser.find_element("css selector", "#ask-accepts_imgs + dd.question")
     from scrapers.facts.catalogue import BY_NAME
@@ -196,7 +203,7 @@ def test_without_javascript_it_is_a_plain_table_with_every_program(page):
         assert len(rows) == _warehouse(page) and all(r.is_displayed() for r in rows)
         assert not d.find_element("css selector", "form.filters").is_displayed()  # controls that need the script are hidden
         rows[0].find_element("tag name", "summary").click()  # details open without a script
-        assert rows[0].find_element("css selector", "dd[data-fact]").is_displayed()
+        assert rows[0].find_element("css selector", ".panel dd").is_displayed()
     finally:
         d.quit()
 
@@ -269,6 +276,22 @@ def test_report_a_mistake_prefills_the_program_the_fact_the_value_and_the_list_v
     assert unquote(query["subject"][0]) == f"SmartPick fact report: {pid} sponsors_j1 (list v1)"
     assert "J-1 visa: " in query["body"][0] and "report a mistake" not in query["body"][0]
     assert "browser-a" not in href and "@example.org" not in href  # nothing about the applicant
+
+
+def test_report_a_mistake_on_a_fact_the_page_is_silent_on_names_it_as_not_stated(page, browser):
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(page["path"].as_uri())
+    row = browser.find_element("xpath", "//tbody/tr[.//dd[@class='ns']/span[starts-with(., 'international medical graduates')]]")
+    row.find_element("tag name", "summary").click()
+    link = WebDriverWait(browser, 5).until(lambda b: row.find_element("css selector", "dd.ns span[data-fact=accepts_imgs] a.rep"))
+    browser.execute_script("arguments[0].addEventListener('click', e => e.preventDefault()); arguments[0].click()", link)
+    query = parse_qs(urlsplit(link.get_attribute("href")).query)
+    pid = row.get_attribute("id").removeprefix("p-")
+    assert unquote(query["subject"][0]) == f"SmartPick fact report: {pid} accepts_imgs (list v1)"
+    assert "international medical graduates: not stated" in query["body"][0]
 
 
 def test_with_two_specialties_the_first_program_still_shows_in_a_phone_s_first_screen(tmp_path):

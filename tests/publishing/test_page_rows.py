@@ -110,9 +110,11 @@ def test_a_row_escapes_its_text_and_writes_characters_beyond_ascii_as_references
 
 
 def test_a_row_shows_its_website_or_says_why_it_is_not_linked():
-    assert '&#183; <a href="https://example.org/">website</a>' in _row()
+    # the place is in the row's cells, not again in the panel
+    assert '<p><a href="https://example.org/">website</a> &#183; questions to pd@example.org</p>' in _row()
     text = _row(website=None, website_text="www dot example")
-    assert "website given as www dot example (not a web address, so not linked)" in text and "<a href" not in text
+    assert "<p>website given as www dot example (not a web address, so not linked) &#183; questions" in text and "<a href" not in text
+    assert "<p>" not in _row(website=None, program_email=None)
 
 
 def test_an_excluded_row_carries_its_rule_and_sentence_but_not_its_place_or_question_link():

@@ -125,17 +125,28 @@
   // each fact of an opened panel gets its "report a mistake" link (the link in every panel of a long
   // list was a tenth of the page), and the open questions' link its message
   var reportTo = document.body.getAttribute("data-report-to");
+  // a panel names its facts by label only: the questions at the foot of the page give each label its fact
+  function words(node) { return node.textContent.replace(/\s+/g, " ").trim(); }
+  var factOf = {};
+  document.querySelectorAll("dt[id^='ask-']").forEach(function (dt) { factOf[words(dt)] = dt.id.slice(4); });
   body.addEventListener("toggle", function (ev) {
       var det = ev.target;
       if (!det.open || det.getAttribute("data-rep")) return;
       det.setAttribute("data-rep", "1");
-      det.querySelectorAll("dd.ns").forEach(function (x) {
+      det.querySelectorAll(".panel dl > dd").forEach(function (x) {
+        var fact = factOf[words(x.previousElementSibling)];
+        if (fact) x.setAttribute("data-fact", fact);
+      });
+      det.querySelectorAll("dd.ns > span").forEach(function (x) {
+        var fact = factOf[words(x.firstChild)];
+        if (!fact) return;
+        x.setAttribute("data-fact", fact);
         var a = document.createElement("a");
-        a.href = "#ask-" + x.getAttribute("data-fact"); a.textContent = "ask";
+        a.href = "#ask-" + fact; a.textContent = "ask";
         x.appendChild(document.createTextNode(" (")); x.appendChild(a); x.appendChild(document.createTextNode(")"));
       });
       if (!reportTo) return;
-      det.querySelectorAll("dd[data-fact], li[data-fact]").forEach(function (x) {
+      det.querySelectorAll("dd[data-fact], dd.ns > span[data-fact], li[data-fact]").forEach(function (x) {
         var a = document.createElement("a");
         a.className = "rep"; a.href = "#report"; a.textContent = "report a mistake";
         x.appendChild(document.createTextNode(" \u00b7 ")); x.appendChild(a);
@@ -153,14 +164,16 @@
   document.addEventListener("click", function (ev) {
     var a = ev.target.closest ? ev.target.closest("a.rep") : null;
     if (!a || !reportTo) return;
-    // a fact of the panel's list (dd), or the rule that excludes the program (li, naming its fact)
-    var dd = a.closest("dd"), li = dd ? null : a.closest("li"), tr = a.closest("tr");
+    // a fact the panel states (dd), one it is silent on (a span of the "not stated" line), or the rule
+    // that excludes the program (li, naming its fact)
+    var owner = a.closest("[data-fact]"), tr = a.closest("tr");
     var pid = tr.id.replace(/^p-/, ""), name = tr.querySelector("summary").textContent;
-    var fact = dd ? dd.getAttribute("data-fact") : li.getAttribute("data-fact");
+    var fact = owner.getAttribute("data-fact");
     // a rule names the fact's value in its own words ("accepts graduates of the last 3 years; ..."); the
     // fact's label is the one its question has at the foot of the page
-    var shown = dd ? dd.previousElementSibling.textContent + ": " + dd.textContent.split(" \u00b7 report a mistake")[0]
-                   : el("ask-" + fact).textContent + ": " + ruleText(li);
+    var shown = owner.tagName === "DD" ? words(owner.previousElementSibling) + ": " + owner.textContent.split(" \u00b7 report a mistake")[0]
+              : owner.tagName === "SPAN" ? words(owner.firstChild) + ": not stated"
+              : words(el("ask-" + fact)) + ": " + ruleText(owner);
     var version = document.body.getAttribute("data-version");
     a.href = "mailto:" + reportTo + "?subject=" + encodeURIComponent("SmartPick fact report: " + pid + " " + fact +
       " (list v" + version + ")") + "&body=" + encodeURIComponent(name + "\n" + shown + "\n\nWhat the page says:\n");
