@@ -1,7 +1,7 @@
 """Scoring throughput: DuckDB (the product) and a straightforward pandas implementation of the same
 rules, side by side in one run; then email sending rate to a loopback SMTP server.
 
-Usage: python bench/bench_scoring.py [--programs 13000] [--applicants 10000] [--pandas-applicants 1000]
+Usage: python bench/bench_scoring.py [--programs 13000] [--applicants 10000] [--pandas-applicants 1000] [--shape core|census]
 Prints figures; asserts nothing.
 """
 from __future__ import annotations
@@ -233,12 +233,14 @@ def main():
     ap.add_argument("--emails", type=int, default=200)
     ap.add_argument("--no-lists", action="store_true", help="stop after scoring (lists of 27 M pairs take many minutes)")
     ap.add_argument("--memory-limit", default="", help="DuckDB's limit for the scoring ('2GB', '25%%'); default: half the RAM")
+    ap.add_argument("--shape", default="core", choices=("core", "census"),
+                    help="the sample web's shape: every program a residency (core), or the ACGME census's (#28)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
     db = tmp / "bench.duckdb"
     con = archive.connect(db)
     t0 = time.perf_counter()
-    load_truth(con, SampleWeb(args.programs))
+    load_truth(con, SampleWeb(args.programs, shape=args.shape))
     con.close()
     build_marts(db)
     con = archive.connect(db, args.memory_limit or None)

@@ -217,7 +217,8 @@ class Items(list):
         super().__init__(items)
         # an item a line: joined on one line, a row's items passed the 998 octets a mail line may hold and
         # every page had them broken again (mailparts)
-        self.html = "\n".join(map(_gate_li if kind == "g" else _reason_li, self))
+        li = _gate_li if kind == "g" else _reason_li
+        self.html = "\n".join([x.get("li") or x.setdefault("li", li(x)) for x in self])  # an item's markup kept on it
         self.text = "; ".join(x["text"] for x in self)
         self.urls = frozenset(x["url"] for x in self if x.get("url"))
 
