@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -103,6 +104,17 @@ def memory_limit_setting(value: str | None) -> str:
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         return f"{max(256, int(ram * share / 100 / 2**20))}MiB"
     return text
+
+
+_UNITS = {"b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def mebibytes(setting: str) -> float:
+    """A memory limit as DuckDB reads it ("1GB", "512MiB", "2.5 GB") in MiB, to share it out."""
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?i?b)\s*", setting.lower())
+    if not m or m.group(2) not in _UNITS:
+        raise ValueError(f"memory limit {setting!r}: a number and a unit such as MB, GB or GiB")
+    return float(m.group(1)) * _UNITS[m.group(2)] / 2**20
 
 
 def connect(path: str | os.PathLike, memory_limit: str | None = None, check: bool = False,

@@ -217,7 +217,7 @@ class StepCache:
     reader. `items` is emptied when it reaches MAX_ITEMS, so a worker's memory stays bounded however
     many lists it writes."""
 
-    MAX_ITEMS = 100_000
+    MAX_ITEMS = 60_000
 
     def __init__(self):
         self.details: dict = {}
@@ -479,6 +479,16 @@ def write_reports(con, outputs: Path, applicant_ids: list[str], chunk: int = 200
     return _write_chunks(con, outputs, _reports_due(con, outputs, applicant_ids), chunk, report_to, mail)
 
 
+def _worker_mib(limit: str, workers: int) -> int:
+    """Each worker's DuckDB memory: its part of the limit, at most WORKER_DUCKDB_MIB."""
+    from warehouse.connection import mebibytes
+
+    try:
+        return int(min(WORKER_DUCKDB_MIB, max(64, mebibytes(limit) / workers)))
+    except ValueError:  # a size DuckDB reads that this does not: the cap
+        return WORKER_DUCKDB_MIB
+
+
 _WORKER_CACHE = StepCache()  # a worker's; the pool, and so the process, lives for one step
 
 
@@ -492,6 +502,7 @@ def _chunk_worker(job: tuple) -> int:
         con.close()
 
 
+WORKER_DUCKDB_MIB = 128  # a report worker's DuckDB memory at most
 ROWS_PER_CHUNK = 25_000  # list rows a worker holds at once (~0.4 GB): 60 applicants of 400 programs, 25 of 1,000
 
 
@@ -523,7 +534,9 @@ def write_reports_parallel(db_path: str, outputs: Path, applicant_ids: list[str]
             return _write_chunks(con, outputs, todo, chunk, report_to, mail)
     finally:
         con.close()
-    share = f"{max(256, int(float(limit[:-3]) / workers))}MiB" if limit.endswith("MiB") else limit
+    # a worker reads a chunk's rows and little else: a larger DuckDB buffer only kept table blocks the OS
+    # caches anyway, ~0.25 GB a worker at 512 MiB (the step's peak is every worker's memory at once)
+    share = f"{_worker_mib(limit, workers)}MiB"
     jobs = [(str(db_path), share, str(outputs), todo[i:i + chunk], report_to, mail) for i in range(0, len(todo), chunk)]
     # spawn, not fork: the parent may hold threads (Dagster, DuckDB) that a forked child would inherit half-way
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:

@@ -42,3 +42,25 @@ def test_a_share_or_a_size_can_be_configured(tmp_path, value, expected_mb):
 def test_a_share_out_of_range_is_refused_with_the_reason():
     with pytest.raises(ValueError, match="between 0% and 100%"):
         memory_limit_setting("150%")
+
+
+@pytest.mark.parametrize("value", ["1GB", "512MiB", "2.5GB", "300 MB", "1GiB"])
+def test_a_size_is_read_as_duckdb_reads_it(value):
+    from warehouse.connection import mebibytes
+
+    con = duckdb.connect(config={"memory_limit": value})
+    try:
+        assert abs(mebibytes(value) - _mb(con)) <= 0.03 * _mb(con)  # DuckDB shows one decimal of its unit
+    finally:
+        con.close()
+
+
+def test_report_workers_share_the_limit_and_hold_little_of_it():
+    """Each report worker's DuckDB gets its part of the limit, at most WORKER_DUCKDB_MIB: a larger buffer
+    only kept table blocks and every worker's memory counts at once. A size this cannot read gets the cap."""
+    from pipelines.publishing.messages import WORKER_DUCKDB_MIB, _worker_mib
+
+    assert _worker_mib("1GB", 2) == WORKER_DUCKDB_MIB  # 1 GB was half a gigabyte a worker, ~0.25 GB of it cached blocks
+    assert _worker_mib("200MiB", 2) == min(WORKER_DUCKDB_MIB, 100)
+    assert _worker_mib("100MiB", 4) == 64  # never so little that a chunk's query spills
+    assert _worker_mib("lots", 2) == WORKER_DUCKDB_MIB
