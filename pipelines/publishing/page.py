@@ -2,10 +2,13 @@
 
 Every program of the list in its outcome, as a plain table that works with scripting off, with a
 detail panel (`<details>`) holding every fact, the sentence it rests on, the page, the date checked,
-the confidence and any disagreement between pages, or, when the pages are silent, the question to
-send. A small inline script (no library, no network) adds filters, sorting, a URL fragment that keeps
-the view, and a CSV download of the rows shown. Written under outputs/reports/<applicant>/ and
-attached to the email.
+the confidence and any disagreement between pages, and the facts the pages are silent on, each with
+the question to send. A small inline script (no library, no network) adds filters, sorting, a URL
+fragment that keeps the view, and a CSV download of the rows shown. Written under
+outputs/reports/<applicant>/ and attached to the email.
+
+A census-sized refresh writes some ten million rows, so the rows are written by `row_html` from parts
+each worked out once a step (messages.StepCache, Items, facts_html), not by the template.
 """
 from __future__ import annotations
 
