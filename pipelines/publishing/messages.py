@@ -68,19 +68,10 @@ def one_line(text: str) -> str:
 
 
 def csv_cell(value) -> str:
-    if type(value) is str:
-        out = _CELLS.get(value)
-        if out is None:
-            if len(_CELLS) >= 200_000:
-                _CELLS.clear()
-            out = _CELLS[value] = _csv_cell(value)
-        return out
-    return _csv_cell("" if value is None else str(value))
+    return _csv_cell(value if type(value) is str else "" if value is None else str(value))
 
 
-_CELLS: dict[str, str] = {}  # names, states, reasons: the same texts in most rows of a step
-
-
+@lru_cache(maxsize=200_000)  # names, states, reasons: the same texts in most rows of a step
 def _csv_cell(text: str) -> str:
     text = one_line(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # no formulas in spreadsheets
@@ -241,7 +232,7 @@ class StepCache:
         if x is None:
             if len(self.items) >= self.MAX_ITEMS:
                 self.items.clear()
-            facts = self.details.get(program_id, _NO_DETAILS)["facts_by_name"]
+            facts = self.details.get(program_id, applicant_page.NO_DETAILS)["facts_by_name"]
             x = self.items[key] = applicant_page.Items(
                 [self._one(kind, i, program_id, version, report_to, facts) for i in json.loads(raw)], kind)
         return x
@@ -321,9 +312,6 @@ def list_contexts(con, lists: list[tuple[str, int]], report_to: str = REPORT_TO,
     return out
 
 
-_NO_DETAILS = {"facts_by_name": {}}
-
-
 def _page_part(ctx: dict) -> dict:
     """The applicant's own page for this list version (pipelines/applicant_page.py) as an HTML part
     (`_html_part`): unencoded when it can be (mailparts)."""
@@ -397,20 +385,6 @@ def _questions(asks: tuple, relevant: frozenset) -> list[str]:
     return [wording.question(f) for f in asks if f in relevant or f not in FIELDS]
 
 
-def _entries(ctx: dict):
-    for s in ctx["specialties"]:
-        for tier in ("safety", "target", "reach"):
-            for e in s["tiers"].get(tier, []):
-                yield s, e
-        for e in s["step3"]:
-            yield s, e
-        for e in s["ask"]:
-            yield s, e
-        for g in s["excluded_groups"]:
-            for e in g["programs"]:
-                yield s, e
-
-
 def list_csv(ctx: dict) -> bytes:
     """Every program of the applicant's specialties, in every outcome, with the reasons in words. No
     column holds a percentage; questions only on the rows to ask first."""
@@ -418,7 +392,7 @@ def list_csv(ctx: dict) -> bytes:
     w = csv.writer(buf)
     w.writerow(["specialty", "status", "tier", "program_id", "program_name", "state", "because", "reasons",
                 "excluded_because", "ask_the_program", "evidence_pages"] + (["sample_data"] if ctx["sample"] else []))
-    for s, e in _entries(ctx):
+    for s, e in applicant_page.entries(ctx):
         reasons, gates = e["reasons"], e["gates"]
         pages = sorted(reasons.urls | gates.urls) if gates.urls else sorted(reasons.urls)
         w.writerow([csv_cell(x) for x in (s["name"], e["status"].replace("_", " "), e["tier"] or "", e["program_id"], e["program_name"],
@@ -749,18 +723,18 @@ def message_bytes(ctx: dict, changes: dict | None, from_addr: str, opt_out: str,
     if page.get("cte") == "7bit":
         token = f"smartpick-page-{secrets.token_hex(16)}"
         bodies[token], page = page["content"], {"content": token, "cte": "7bit"}
-    token = f"smartpick-rows-{secrets.token_hex(16)}"
+    rows_token = f"smartpick-rows-{secrets.token_hex(16)}"
+    encoded = None
     if seven_bit_text(rows) is not None:
-        bodies[token], rows = rows.decode("ascii"), token.encode()
-        encoded = None
+        bodies[rows_token], rows = rows.decode("ascii"), rows_token.encode()
     else:  # base64, as the package writes it (57 bytes a line of 76), by binascii in one call
-        encoded, rows = rows, _Base64(token.encode())
+        encoded, rows = rows, _Base64(rows_token.encode())
     raw = flatten(build_message(ctx, changes, from_addr, opt_out, message_id, page, rows))
-    for token_, text in bodies.items():
+    for token, text in bodies.items():
         body = (text if "\r" not in text else text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "\r\n")
-        raw = raw.replace(f"{token_}\r\n".encode(), (body if body.endswith("\r\n") else body + "\r\n").encode("ascii"), 1)
+        raw = raw.replace(f"{token}\r\n".encode(), (body if body.endswith("\r\n") else body + "\r\n").encode("ascii"), 1)
     if encoded is not None:
-        raw = raw.replace(base64.b64encode(token.encode()) + b"\r\n", base64.encodebytes(encoded).replace(b"\n", b"\r\n"), 1)
+        raw = raw.replace(base64.b64encode(rows_token.encode()) + b"\r\n", base64.encodebytes(encoded).replace(b"\n", b"\r\n"), 1)
     return raw
 
 

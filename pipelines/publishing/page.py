@@ -104,29 +104,25 @@ def _visa_route(entry: dict, visa_need: str) -> str:
     return "open"
 
 
-def _in_order(ctx: dict):
-    """(specialty, entry) for every program of the list, every outcome, in list order."""
+def entries(ctx: dict):
+    """(specialty, entry) for every program of the list, every outcome, in list order: the page's rows
+    and the CSV's."""
     for spec in ctx["specialties"]:
         for t in ("safety", "target", "reach"):
             for e in spec["tiers"].get(t, []):
-                yield spec["name"], e
+                yield spec, e
         for e in spec["step3"]:
-            yield spec["name"], e
+            yield spec, e
         for e in spec["ask"]:
-            yield spec["name"], e
+            yield spec, e
         for g in spec["excluded_groups"]:
             for e in g["programs"]:
-                yield spec["name"], e
+                yield spec, e
 
 
-_JSON: dict = {}  # region, outcome, tier and question codes, as JSON: a few hundred values in all
-
-
+@lru_cache(maxsize=4096)  # region, outcome, tier and question codes: a few hundred values in all
 def _js(value) -> str:
-    out = _JSON.get(value)
-    if out is None:
-        out = _JSON[value] = script_json(list(value) if type(value) is tuple else value, separators=(",", ":"))
-    return out
+    return script_json(list(value) if type(value) is tuple else value, separators=(",", ":"))
 
 
 def _jnum(x) -> str:
@@ -163,27 +159,22 @@ def facts_html(templates, detail: dict, hidden: frozenset = frozenset()):
     return cache[hidden]
 
 
-_ESCAPED: dict[str, str] = {}  # names, places and rule texts recur in most rows of a step
-
-
 def _esc(value) -> str:
     """What Jinja's autoescape (markupsafe) writes for one value, as plain text: `&`, `<`, `>`, `'` and `"`
     replaced, and a character beyond ASCII written as a character reference, so that a page of rows is
     ASCII and mailparts has nothing to convert. Markup (a program's rendered facts) goes in as it is."""
     if type(value) is str:
-        out = _ESCAPED.get(value)
-        if out is None:
-            if len(_ESCAPED) >= 200_000:
-                _ESCAPED.clear()
-            out = (value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
-                   .replace("'", "&#39;").replace('"', "&#34;"))
-            if not out.isascii():  # as mailparts.seven_bit_html would write it: the page goes unencoded in mail
-                out = out.encode("ascii", "xmlcharrefreplace").decode("ascii")
-            _ESCAPED[value] = out
-        return out
+        return _escaped(value)
     if isinstance(value, Markup):
         return str(value)
-    return _esc(str(value))
+    return _escaped(str(value))
+
+
+@lru_cache(maxsize=200_000)  # names, places and rule texts recur in most rows of a step
+def _escaped(text: str) -> str:
+    out = text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;").replace('"', "&#34;")
+    # as mailparts.seven_bit_html would write it: the page goes unencoded in mail
+    return out if out.isascii() else out.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
 _REASONS_HEAD = {"listed": "Why it is on your list", "open_with_step3": "Open to you once Step 3 is passed"}
@@ -281,7 +272,7 @@ def row_html(r: dict, i: int, specialty: str, d: dict, visa: str, facts) -> str:
 
 
 NO_DETAILS = {"region": None, "positions": None, "img_share_pct": None, "img_residents": None, "roster": None,
-              "roster_url": None, "facts": [], "unknown": 0}
+              "roster_url": None, "facts": [], "facts_by_name": {}, "unknown": 0}  # a program the marts do not hold
 _ROWS = "<!--smartpick:rows-->"  # where the rows go into the rendered page
 
 
@@ -291,12 +282,12 @@ def render(templates, ctx: dict, details: dict, light: bool = True) -> str:
     visa_need = ctx.get("visa_need")
     hidden = frozenset(VISA_FACTS["either"]) - frozenset(VISA_FACTS.get(visa_need or "none", ()))
     rows, data, states, regions = [], [], set(), set()
-    for i, (specialty, e) in enumerate(_in_order(ctx)):
+    for i, (spec, e) in enumerate(entries(ctx)):
         d = details.get(e["program_id"]) or NO_DETAILS
         # an excluded program carries its name, place and the failed rule with its sentence only: most of
         # a visa-needing applicant's programs are excluded, and their facts would be most of the page
         facts = "" if e["status"] == "excluded" and light else facts_html(templates, d, hidden)
-        rows.append(row_html(e, i, specialty, d, _visa_route(e, visa_need), facts))
+        rows.append(row_html(e, i, spec["name"], d, _visa_route(e, visa_need), facts))
         data.append(_data_row(i, e, d))
         states.add(e["state"])
         regions.add(d["region"])
