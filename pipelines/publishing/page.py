@@ -205,7 +205,7 @@ class Items(list):
     once: their page markup, their texts joined for the CSV, and the pages they cite. The same list
     serves every applicant whose row has the same items (messages.StepCache); nothing changes it."""
 
-    __slots__ = ("html", "text", "urls")
+    __slots__ = ("html", "text", "urls", "csv")
 
     def __init__(self, items, kind: str):
         super().__init__(items)
@@ -215,6 +215,7 @@ class Items(list):
         self.html = "\n".join([x.get("li") or x.setdefault("li", li(x)) for x in self])  # an item's markup kept on it
         self.text = "; ".join(x["text"] for x in self)
         self.urls = frozenset(x["url"] for x in self if x.get("url"))
+        self.csv = None  # (texts, pages) as CSV fields: messages.list_csv writes them on first use
 
 
 NO_ITEMS = Items([], "r")

@@ -146,3 +146,32 @@ def test_a_reason_resting_on_a_fact_names_it_instead_of_quoting_it_twice():
     assert "<li>sponsors the J-1</li>" in html
     assert '<li>IMG friendly: <q>Many IMGs here.</q> (<a href="https://e.org/r">page</a>)</li>' in html
     assert re.search(r"Why it is on your list:</b></p><ul><li>sponsors the J-1</li>\n<li>IMG friendly", html)
+
+
+def test_the_csv_is_what_csv_writer_writes_for_the_same_cells(warehouse):
+    """list_csv joins cached fields instead of calling csv.writer a row: its bytes must be csv.writer's,
+    here for every list of the fixture and for cells with commas, quotes, formulas, line breaks and accents."""
+    import csv
+    import io
+
+    def by_writer(ctx):
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["specialty", "status", "tier", "program_id", "program_name", "state", "because", "reasons",
+                    "excluded_because", "ask_the_program", "evidence_pages"] + (["sample_data"] if ctx["sample"] else []))
+        for s, e in page.entries(ctx):
+            r, g = e["reasons"], e["gates"]
+            w.writerow([publishing.csv_cell(x) for x in (
+                s["name"], e["status"].replace("_", " "), e["tier"] or "", e["program_id"], e["program_name"], e["state"],
+                e["because"], r.text, g.text, " ".join(e["questions"]) if e["status"] == "ask_first" else "",
+                " ".join(sorted(r.urls | g.urls)))] + (["SAMPLE"] if ctx["sample"] else []))
+        return buf.getvalue().encode("utf-8")
+
+    ctxs = publishing.list_contexts(warehouse, LISTS)
+    odd = ['Smith, "Jr." Hospital', "=HYPERLINK(1)", "Line\nbreak,\r\nand more", "Sainte-Thérèse", "", "-5", 'a"b']
+    for ctx in ctxs.values():
+        assert publishing.list_csv(ctx) == by_writer(ctx)
+        for k, (spec, e) in enumerate(page.entries(ctx)):
+            e["program_name"], e["because"], spec["name"] = odd[k % len(odd)], odd[(k + 1) % len(odd)], odd[(k + 2) % len(odd)]
+        ctx["sample"] = not ctx["sample"]
+        assert publishing.list_csv(ctx) == by_writer(ctx)

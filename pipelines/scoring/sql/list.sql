@@ -3,7 +3,7 @@
 with scores as (
     select s.*, a.applications_planned, len(a.target_specialties) as n_specialties
     from app.program_scores s join app.applicants a using (applicant_id)
-    {% if some %}where s.applicant_id in (select unnest($ids)){% endif %}
+    where s.applicant_id in (select unnest($ids))  -- a batch of applicants (score.LIST_BATCH)
 ),
 sized as (
     select *,
