@@ -78,7 +78,8 @@ create table if not exists app.applicant_openers (
 # columns added to lists written before the three outcomes existed (old rows keep nulls)
 RANKED_LIST_COLUMNS = {"status": "varchar", "items": f"{ITEM}[]", "gates": f"{ITEM}[]", "asks": "varchar[]",
                        "chance_low": "double", "chance_high": "double", "program_email": "varchar",
-                       "website": "varchar", "city": "varchar", "signals_up": "integer", "signals_down": "integer"}
+                       "website": "varchar", "city": "varchar", "signals_up": "integer", "signals_down": "integer",
+                       "items_json": "varchar", "gates_json": "varchar"}
 
 
 def _decoded(mask: str, codes: tuple[str, ...]) -> str:

@@ -185,3 +185,15 @@ def test_a_staged_message_is_the_bytes_the_email_package_writes(tmp_path, monkey
     assert staged == whole
     if part.get("cte") == "7bit":  # the page went in whole, as the package would have carried it
         assert part["content"].replace("\n", "\r\n").encode() in staged
+
+
+@pytest.mark.parametrize("size", [0, 1, 56, 57, 58, 114, 100_003])
+def test_a_non_ascii_csv_is_base64_as_the_email_package_lines_it(size):
+    """message_bytes encodes a non-ASCII CSV in one call and cuts the lines itself: 76 characters, CRLF."""
+    import base64
+    import random
+
+    from pipelines.publishing.messages import _mime_base64
+
+    data = random.Random(size).randbytes(size)
+    assert _mime_base64(data) == base64.encodebytes(data).replace(b"\n", b"\r\n")
