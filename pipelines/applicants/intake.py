@@ -114,7 +114,8 @@ class ApplicantProfile(BaseModel):
         for s in v:
             if s.lower() not in known:
                 raise ValueError(f"unknown specialty {s!r}; use an ACGME specialty name such as 'Internal Medicine'")
-            out.append(known[s.lower()])
+            if known[s.lower()] not in out:  # named twice, counted once: a program is scored once for its applicant
+                out.append(known[s.lower()])
         return out
 
     @field_validator("preferred_states")

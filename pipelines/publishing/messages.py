@@ -75,20 +75,23 @@ def csv_cell(value) -> str:
     return _csv_cell(value if type(value) is str else "" if value is None else str(value))
 
 
-@lru_cache(maxsize=200_000)  # names, states, reasons: the same texts in most rows of a step
 def _csv_cell(text: str) -> str:
     text = one_line(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # no formulas in spreadsheets
 
 
-@lru_cache(maxsize=200_000)
-def _csv_field(text: str) -> str:
+def _quoted(text: str) -> str:
     """A cell as csv.writer's default dialect writes it: quoted where it holds a comma or a quote (one_line
-    has taken out the line breaks). A census-sized step writes ten million rows: joining cached fields
-    costs a third of what csv.writer did with a call per cell (tests/publishing/test_page_rows.py checks
-    the bytes against csv.writer)."""
+    has taken out the line breaks). A census-sized step writes ten million rows: joining fields worked out
+    once costs a third of what csv.writer did with a call per cell (tests/publishing/test_page_rows.py
+    checks the bytes against csv.writer)."""
     text = _csv_cell(text)
     return '"' + text.replace('"', '""') + '"' if "," in text or '"' in text else text
+
+
+# names, places, "because" lines and questions recur in most rows of a step (a list's reasons keep their
+# own field on the shared Items); bounded, as every cache a report worker keeps: it lives for the step
+_csv_field = lru_cache(maxsize=50_000)(_quoted)
 
 
 def _field(value) -> str:
@@ -98,7 +101,7 @@ def _field(value) -> str:
 def _items_csv(items: applicant_page.Items) -> tuple[str, str]:
     """An item list's texts and the pages it cites, as CSV fields, worked out once for the shared list."""
     if items.csv is None:
-        items.csv = (_csv_field(items.text), _csv_field(" ".join(sorted(items.urls))))
+        items.csv = (_quoted(items.text), _quoted(" ".join(sorted(items.urls))))
     return items.csv
 
 
@@ -427,7 +430,7 @@ def list_csv(ctx: dict) -> bytes:
         reasons, gates = e["reasons"], e["gates"]
         (why, pages), (excluded, gate_pages) = _items_csv(reasons), _items_csv(gates)
         if gates.urls and reasons.urls:
-            pages = _csv_field(" ".join(sorted(reasons.urls | gates.urls)))
+            pages = _quoted(" ".join(sorted(reasons.urls | gates.urls)))
         elif gates.urls:
             pages = gate_pages
         status = e["status"]

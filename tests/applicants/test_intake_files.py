@@ -39,3 +39,12 @@ def test_after_an_erasure_the_folder_is_read_again_and_the_erased_profile_stays_
     counts = store.intake(con, store.intake_files(intake))
     assert counts["files_read"] == 2 and counts["skipped_erased"] == 1 and counts["unchanged"] == 1
     assert [r[0] for r in con.execute("select applicant_id from app.applicants").fetchall()] == ["t-001"]
+
+
+def test_a_specialty_named_twice_is_kept_once_in_the_order_first_given():
+    """Named twice (in any case), a specialty would give each of its programs two pairs, two list rows and
+    a double count in the review queue's impact."""
+    from tests.scoring.helpers import profile
+
+    p, errors = store.validate_profile(profile(1, target_specialties=["Pediatrics", "internal medicine", "Internal Medicine", "PEDIATRICS"]))
+    assert errors == [] and p.target_specialties == ["Pediatrics", "Internal Medicine"]

@@ -144,3 +144,32 @@ def test_a_review_of_a_fact_no_page_states_holds_until_a_page_changes(refreshed)
     assert run_job(refreshed.defs, refreshed.instance).success
     assert query(db, "select accepts_imgs, accepts_imgs_source from marts.dim_programs where program_id = ?",
                  [program])[0] == (None, "extracted")
+
+
+def test_a_facts_impact_counts_each_applicant_whose_outcome_it_decides_once(refreshed):
+    """The queue counts impact from the stored bitmasks in one pass; here against the decoded codes,
+    unnested and deduplicated per applicant (what it did before), over a whole run's pairs."""
+    import duckdb
+
+    from pipelines.operations import review_queue
+    from pipelines.scoring.gates import GATE_FACT
+
+    gate_facts = ", ".join(f"('{code}', '{fact}')" for code, fact in GATE_FACT.items())
+    decoded = dict(((p, f), n) for p, f, n in query(refreshed.db, f"""
+        with gate_facts(code, fact_name) as (values {gate_facts}),
+        decided as (
+            select s.applicant_id, s.program_id, g.fact_name
+            from app.program_scores s, unnest(s.gate_reasons) u(code) join gate_facts g using (code)
+            union
+            select s.applicant_id, s.program_id, u.fact_name from app.program_scores s, unnest(s.asks) u(fact_name)
+            union
+            select s.applicant_id, s.program_id, f.fact_name from app.program_scores s,
+                (values ('sponsors_h1b'), ('requires_step3_for_h1b')) f(fact_name) where s.outcome = 'open_with_step3')
+        select program_id, fact_name, count(distinct applicant_id) from decided group by all"""))
+    con = duckdb.connect(str(refreshed.db), read_only=True)
+    try:
+        counted = {(r["program_id"], r["fact_name"]): r["applicants"] for r in review_queue.queue(con) if r["applicants"]}
+    finally:
+        con.close()
+    assert len(decoded) > 20 and {k[1] for k in decoded} >= {"sponsors_j1", "step2ck_min"}
+    assert counted == decoded
