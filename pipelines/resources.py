@@ -27,7 +27,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str = str(PROJECT_DIR / "data" / "smartpick.duckdb")
     lock_timeout_s: float = 6 * 3600
-    memory_limit: str = ""  # "4GB", or a share of RAM ("40%"); empty: half the RAM (warehouse.memory_limit_setting)
+    memory_limit: str = ""  # "4GB", or a share of RAM ("40%"); empty: half the RAM, at most 1 GB (warehouse.memory_limit_setting)
     busy_timeout_s: float = 600.0  # how long a writer waits while another process (an analyst) holds the file
     backups_kept: int = 3  # good copies kept in data/backups/ after each successful nightly run
     # the user's own copies of the NRMP tables (same columns), used by dbt instead of the shipped seeds

@@ -91,12 +91,20 @@ def latest_backup(path: str | os.PathLike) -> Path | None:
 
 
 DEFAULT_MEMORY_SHARE = 50  # percent of RAM: DuckDB's own default is 80%, which left a scoring run the whole machine
+# ...and at most this. The census-sized nightly job (13,000 programs, 10,000 applicants) takes 10 minutes
+# and 2 GB under it; half of a 24 GB machine bought DuckDB 12 s of the lists step and 11.7 GB of cache
+# (bench/README.md). A machine with less than twice this gets half its RAM.
+DEFAULT_MEMORY_CAP = "1GB"
 
 
 def memory_limit_setting(value: str | None) -> str:
     """The memory limit DuckDB is given: a size as DuckDB reads it ("4GB"), or a share of this machine's
-    RAM ("40%"); empty or None: DEFAULT_MEMORY_SHARE. Past the limit DuckDB spills to disk instead."""
-    text = (value or "").strip() or f"{DEFAULT_MEMORY_SHARE}%"
+    RAM ("40%"); empty or None: DEFAULT_MEMORY_SHARE of the RAM, at most DEFAULT_MEMORY_CAP. Past the
+    limit DuckDB spills to disk instead."""
+    text = (value or "").strip()
+    if not text:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return f"{max(256, int(min(ram * DEFAULT_MEMORY_SHARE / 100 / 2**20, mebibytes(DEFAULT_MEMORY_CAP))))}MiB"
     if text.endswith("%"):
         share = float(text[:-1])
         if not 0 < share <= 100:

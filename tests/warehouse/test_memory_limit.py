@@ -1,4 +1,4 @@
-"""DuckDB is held to half the RAM unless configured: its own default (80%) let a scoring run take the machine."""
+"""DuckDB is held to half the RAM, at most 1 GB, unless configured: its own default (80%) let a scoring run take the machine."""
 import os
 import re
 
@@ -16,7 +16,7 @@ def _mb(con) -> float:
     return float(number) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "TiB": 1024 ** 2}[unit]
 
 
-def test_a_warehouse_opened_without_a_limit_gets_half_the_ram(tmp_path):
+def test_a_warehouse_opened_without_a_limit_gets_half_the_ram_at_most_the_cap(tmp_path):
     con = warehouse.connect(tmp_path / "w.duckdb")
     try:
         got = _mb(con)
@@ -27,7 +27,22 @@ def test_a_warehouse_opened_without_a_limit_gets_half_the_ram(tmp_path):
         duckdb_default = _mb(plain)
     finally:
         plain.close()
-    assert abs(got - RAM_MB / 2) < RAM_MB * 0.02 and got < duckdb_default
+    from warehouse.connection import DEFAULT_MEMORY_CAP, mebibytes
+
+    expected = min(RAM_MB / 2, mebibytes(DEFAULT_MEMORY_CAP))
+    assert abs(got - expected) < max(8, expected * 0.02) and got < duckdb_default
+
+
+def test_the_default_is_half_the_ram_on_a_machine_smaller_than_twice_the_cap(monkeypatch):
+    """A 1.5 GB machine: half its RAM (750 MB), not the 1 GB cap."""
+    real = os.sysconf
+
+    def small(name):
+        return 1.5e9 / real("SC_PAGE_SIZE") if name == "SC_PHYS_PAGES" else real(name)
+
+    monkeypatch.setattr(os, "sysconf", small)
+    assert abs(float(memory_limit_setting(None).removesuffix("MiB")) - 1.5e9 / 2 / 2**20) <= 1
+    assert abs(float(memory_limit_setting("").removesuffix("MiB")) - 1.5e9 / 2 / 2**20) <= 1
 
 
 @pytest.mark.parametrize("value, expected_mb", [("25%", RAM_MB / 4), ("1GB", 1000), ("512MB", 512)])
