@@ -232,7 +232,7 @@ def main():
     ap.add_argument("--pandas-applicants", type=int, default=1000)
     ap.add_argument("--emails", type=int, default=200)
     ap.add_argument("--no-lists", action="store_true", help="stop after scoring (lists of 27 M pairs take many minutes)")
-    ap.add_argument("--memory-limit", default="", help="DuckDB's limit for the scoring ('2GB', '25%%'); default: half the RAM")
+    ap.add_argument("--memory-limit", default="", help="DuckDB's limit for the scoring ('2GB', '25%%'); default: half the RAM, at most 1 GB")
     ap.add_argument("--shape", default="core", choices=("core", "census"),
                     help="the sample web's shape: every program a residency (core), or the ACGME census's (#28)")
     args = ap.parse_args()
