@@ -103,15 +103,18 @@ def memory_limit_setting(value: str | None) -> str:
     limit DuckDB spills to disk instead."""
     text = (value or "").strip()
     if not text:
-        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        return f"{max(256, int(min(ram * DEFAULT_MEMORY_SHARE / 100 / 2**20, mebibytes(DEFAULT_MEMORY_CAP))))}MiB"
+        return f"{max(256, int(min(_ram_mib(DEFAULT_MEMORY_SHARE), mebibytes(DEFAULT_MEMORY_CAP))))}MiB"
     if text.endswith("%"):
         share = float(text[:-1])
         if not 0 < share <= 100:
             raise ValueError(f"memory limit {text!r}: a share of RAM is between 0% and 100%")
-        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        return f"{max(256, int(ram * share / 100 / 2**20))}MiB"
+        return f"{max(256, int(_ram_mib(share)))}MiB"
     return text
+
+
+def _ram_mib(share: float) -> float:
+    """`share` percent of this machine's RAM, in MiB."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * share / 100 / 2**20
 
 
 _UNITS = {"b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -127,7 +130,7 @@ def mebibytes(setting: str) -> float:
 
 def connect(path: str | os.PathLike, memory_limit: str | None = None, check: bool = False,
             busy_timeout_s: float = 0.0) -> duckdb.DuckDBPyConnection:
-    """DuckDB is held to `memory_limit_setting(memory_limit)` (half the RAM unless configured). With `check`,
+    """DuckDB is held to `memory_limit_setting(memory_limit)` (half the RAM, at most 1 GB, unless configured). With `check`,
     every table's row count is read once, so a damaged file is refused before anything writes to it;
     while another process holds the file, a writer waits up to `busy_timeout_s`."""
     private_files()

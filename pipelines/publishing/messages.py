@@ -71,10 +71,6 @@ def one_line(text: str) -> str:
     return _CONTROL.sub(" ", text or "").strip()
 
 
-def csv_cell(value) -> str:
-    return _csv_cell(value if type(value) is str else "" if value is None else str(value))
-
-
 def _csv_cell(text: str) -> str:
     text = one_line(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # no formulas in spreadsheets
@@ -104,8 +100,6 @@ def _items_csv(items: applicant_page.Items) -> tuple[str, str]:
         items.csv = (_quoted(items.text), _quoted(" ".join(sorted(items.urls))))
     return items.csv
 
-
-_STATUS_FIELDS = {status: _csv_field(status.replace("_", " ")) for status in ("listed", "open_with_step3", "ask_first", "excluded")}
 
 
 def private_dir(path: Path) -> Path:
@@ -434,7 +428,7 @@ def list_csv(ctx: dict) -> bytes:
         elif gates.urls:
             pages = gate_pages
         status = e["status"]
-        lines.append(",".join((_field(s["name"]), _STATUS_FIELDS.get(status) or _field(status.replace("_", " ")), _field(e["tier"]),
+        lines.append(",".join((_field(s["name"]), _field(status.replace("_", " ")), _field(e["tier"]),
                                _field(e["program_id"]), _field(e["program_name"]), _field(e["state"]), _field(e["because"]),
                                why, excluded, _field(" ".join(e["questions"])) if status == "ask_first" else "", pages)) + end)
     return "".join(lines).encode("utf-8")

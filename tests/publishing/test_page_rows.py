@@ -161,7 +161,7 @@ def test_the_csv_is_what_csv_writer_writes_for_the_same_cells(warehouse):
                     "excluded_because", "ask_the_program", "evidence_pages"] + (["sample_data"] if ctx["sample"] else []))
         for s, e in page.entries(ctx):
             r, g = e["reasons"], e["gates"]
-            w.writerow([publishing.csv_cell(x) for x in (
+            w.writerow([publishing._csv_cell("" if x is None else str(x)) for x in (
                 s["name"], e["status"].replace("_", " "), e["tier"] or "", e["program_id"], e["program_name"], e["state"],
                 e["because"], r.text, g.text, " ".join(e["questions"]) if e["status"] == "ask_first" else "",
                 " ".join(sorted(r.urls | g.urls)))] + (["SAMPLE"] if ctx["sample"] else []))
