@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-import pandas as pd
-
 
 @contextmanager
 def transaction(con):
@@ -22,6 +20,8 @@ def insert_frame(con, sql: str, rows: list, columns: list[str]) -> None:
     """Bulk insert through a registered DataFrame: DuckDB's executemany goes row by row."""
     if not rows:
         return
+    import pandas as pd  # here, not at the top: a report worker imports the warehouse and writes no frame
+
     con.register("_rows", pd.DataFrame(rows, columns=columns).astype(object).where(lambda d: d.notna(), None))
     try:
         con.execute(sql.replace("{rows}", "_rows"))

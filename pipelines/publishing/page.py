@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import duckdb
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from pipelines.publishing.escaping import http_url, mailto, script_json
 from pipelines.publishing import wording
@@ -146,7 +146,7 @@ def _data_row(i: int, e: dict, d: dict) -> str:
             f'{_jnum(d["img_share_pct"])},{_js(tuple(e["asks_codes"]))}]')
 
 
-def facts_html(templates, detail: dict, hidden: frozenset = frozenset()):
+def facts_html(detail: dict, hidden: frozenset = frozenset()):
     """A program's fact list, rendered once per program and set of hidden facts and kept on its details
     entry: every page of a chunk shares the entries, and most programs appear in many applicants' lists.
     `hidden`: facts that cannot matter to this applicant (the H-1B's facts to a J-1 applicant), left out.
@@ -154,9 +154,61 @@ def facts_html(templates, detail: dict, hidden: frozenset = frozenset()):
     a full link per fact was half the page's weight."""
     cache = detail.setdefault("facts_html", {})
     if hidden not in cache:
-        html = templates.get_template("page_facts.html.j2").render(r=detail, hidden=hidden).rstrip("\n")
+        html = facts_markup(detail, hidden)
         cache[hidden] = Markup(seven_bit_html(html) or html)  # wrapped once here, not in every page
     return cache[hidden]
+
+
+_INFERRED = ' <span class="badge">read from context, treated as not stated</span>'
+_CONFLICT = ' <span class="badge">pages disagree</span>'
+
+
+def facts_markup(detail: dict, hidden: frozenset = frozenset()) -> str:
+    """The fact list as markup, written here rather than by a template for the reason row_html is: every
+    worker renders each program it meets once, and the template's loops and filters were most of what a
+    worker spent before its caches were warm (~1 s a step each). The facts its pages state come first,
+    each with its sentence (quoted once: a later fact resting on it says so) and its page ("same page" when
+    the fact before cites it too); then the ones they are silent on, named in one line. No end tags for dt
+    and dd (HTML closes them) and no fact names: the page's script finds each fact by its label (the
+    questions at the foot of the page) when the panel opens, and adds its "report a mistake" and "ask" links."""
+    out, url, seen, silent = ["<dl>"], "", set(), []
+    for f in detail["facts"]:
+        if f["name"] in hidden:
+            continue
+        if not f["known"]:
+            silent.append(f)
+            continue
+        out.append(f"<dt>{escape(f['label'])}<dd>{escape(f['text'])}")
+        sentence = f["sentence"]
+        if sentence and sentence in seen:
+            out.append(" (a sentence quoted above)")
+        elif sentence:
+            out.append(f": <q>{escape(sentence)}</q>")
+            seen.add(sentence)
+        if f["url"]:
+            if f["url"] == url:
+                out.append(" (same page)")
+            else:
+                out.append(f' (<a href="{escape(f["url"])}">page</a>' + (f", checked {escape(f['checked'])})" if f["checked"] else ")"))
+            url = f["url"]
+        out.append(_badges(f, _INFERRED if f["confidence"] == "inferred" else ""))
+    out.append("\n")
+    if silent:
+        out.append('<dt>Not stated on its pages<dd class="ns">')
+        out.append("; ".join(f"<span>{escape(f['label'])}{_badges(f)}</span>" for f in silent))
+    out.append("\n")
+    if detail["roster"]:
+        out.append(f"<dt>Residents<dd>{escape(detail['roster'])}")
+        if detail["roster_url"]:
+            out.append(f' (<a href="{escape(detail["roster_url"])}">page</a>)')
+    out.append("</dl>")
+    return "".join(out)
+
+
+def _badges(fact: dict, first: str = "") -> str:
+    review = fact["review"]
+    return (first + (_CONFLICT if fact["conflict"] else "")
+            + (f' <span class="badge">{escape(review)}</span>' if review else ""))
 
 
 def _esc(value) -> str:
@@ -287,7 +339,7 @@ def render(templates, ctx: dict, details: dict, light: bool = True) -> str:
         d = details.get(e["program_id"]) or NO_DETAILS
         # an excluded program carries its name, place and the failed rule with its sentence only: most of
         # a visa-needing applicant's programs are excluded, and their facts would be most of the page
-        facts = "" if e["status"] == "excluded" and light else facts_html(templates, d, hidden)
+        facts = "" if e["status"] == "excluded" and light else facts_html(d, hidden)
         rows.append(row_html(e, i, spec["name"], d, _visa_route(e, visa_need), facts))
         data.append(_data_row(i, e, d))
         states.add(e["state"])

@@ -115,3 +115,16 @@ def test_erasure_removes_a_staged_message(tmp_path):
     left = _staged(tmp_path / "out")
     assert len(left) == 4 and all(p.parent.name != ids[2] for p in left)
     assert not any(b"par2@example.org" in p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file())
+
+
+def test_chunks_shrink_towards_the_end_so_the_workers_finish_together():
+    from pipelines.publishing.messages import _chunk_sizes
+
+    for n, chunk, workers in [(400, 23, 2), (10_000, 60, 2), (100, 23, 4), (9, 23, 2), (5, 2, 2), (1, 5, 2)]:
+        sizes = _chunk_sizes(n, chunk, workers)
+        assert sum(sizes) == n and max(sizes) <= max(chunk, 2 * min(4, chunk) - 1)
+        assert all(s >= min(4, chunk, n) for s in sizes)  # a chunk's queries cost the same whatever its size
+    sizes = _chunk_sizes(400, 23, 2)
+    assert sizes[:10] == [23] * 10 and sizes[-4:] == [5, 4, 4, 5]  # full chunks first, the last ones a few lists each
+    assert sizes == sorted(sizes[:-1], reverse=True) + sizes[-1:]
+    assert _chunk_sizes(0, 23, 2) == []
