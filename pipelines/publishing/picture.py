@@ -40,28 +40,23 @@ def _png(pixels: list[bytearray]) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
-@lru_cache(maxsize=4096)  # one picture per score and specialty, however many applicants share them
-def step2ck_picture(score: int | None, matched: tuple, not_matched: tuple) -> bytes | None:
-    """matched / not_matched: (q1, median, q3). None when NRMP suppressed the figures."""
-    if any(v is None for v in (*matched, *not_matched)):
-        return None
+def _rect(px: list[bytearray], x0: int, x1: int, y0: int, y1: int, colour: tuple) -> None:
+    x0, x1 = max(0, x0), min(WIDTH, x1)
+    if x1 > x0:
+        span = bytes(colour) * (x1 - x0)  # one slice per row, not three bytes per pixel
+        for y in range(max(0, y0), min(HEIGHT, y1)):
+            px[y][3 * x0: 3 * x1] = span
+
+
+@lru_cache(maxsize=1)
+def _axis() -> tuple[bytes, ...]:
+    """The axis with its ticks and numbers, the same in every picture: drawn once, not once a picture (it was
+    most of a picture's cost, and every report worker draws every score's picture again). It lies below
+    the boxes (rows 66 on; the boxes end at row 62), so a picture is this and the boxes drawn on it."""
     px = [bytearray(PAPER * WIDTH) for _ in range(HEIGHT)]
-
-    def rect(x0, x1, y0, y1, colour):
-        x0, x1 = max(0, x0), min(WIDTH, x1)
-        if x1 > x0:
-            span = bytes(colour) * (x1 - x0)  # one slice per row, not three bytes per pixel
-            for y in range(max(0, y0), min(HEIGHT, y1)):
-                px[y][3 * x0: 3 * x1] = span
-
-    for (q1, med, q3), top, colour in ((matched, 10, GREEN), (not_matched, 40, GREY)):
-        x0, x1, xm = _x(q1), _x(q3), _x(med)
-        rect(x0, x1 + 1, top, top + 22, colour)
-        rect(x0 + 2, x1 - 1, top + 2, top + 20, tuple(min(255, c + 90) for c in colour))
-        rect(xm - 1, xm + 2, top, top + 22, colour)
-    rect(10, WIDTH - 10, 70, 71, INK)  # the axis, a tick every 10 points
+    _rect(px, 10, WIDTH - 10, 70, 71, INK)  # a tick every 10 points
     for s in range(LOW, HIGH + 1, 10):
-        rect(_x(s), _x(s) + 1, 66, 76 if s % 50 == 0 else 73, INK)
+        _rect(px, _x(s), _x(s) + 1, 66, 76 if s % 50 == 0 else 73, INK)
     for s in LABELS:  # numbers under the axis, centred on their ticks
         text = str(s)
         left = _x(s) - (len(text) * 8 - 2) // 2
@@ -70,10 +65,24 @@ def step2ck_picture(score: int | None, matched: tuple, not_matched: tuple) -> by
                 for col, bit in enumerate(bits):
                     if bit == "1":
                         x0, y0 = left + 8 * k + 2 * col, 80 + 2 * row
-                        rect(x0, x0 + 2, y0, y0 + 2, INK)
+                        _rect(px, x0, x0 + 2, y0, y0 + 2, INK)
+    return tuple(bytes(row) for row in px)
+
+
+@lru_cache(maxsize=4096)  # one picture per score and specialty, however many applicants share them
+def step2ck_picture(score: int | None, matched: tuple, not_matched: tuple) -> bytes | None:
+    """matched / not_matched: (q1, median, q3). None when NRMP suppressed the figures."""
+    if any(v is None for v in (*matched, *not_matched)):
+        return None
+    px = [bytearray(row) for row in _axis()]
+    for (q1, med, q3), top, colour in ((matched, 10, GREEN), (not_matched, 40, GREY)):
+        x0, x1, xm = _x(q1), _x(q3), _x(med)
+        _rect(px, x0, x1 + 1, top, top + 22, colour)
+        _rect(px, x0 + 2, x1 - 1, top + 2, top + 20, tuple(min(255, c + 90) for c in colour))
+        _rect(px, xm - 1, xm + 2, top, top + 22, colour)
     if score is not None:
         x = _x(score)
-        rect(x - 1, x + 2, 4, 70, RED)
+        _rect(px, x - 1, x + 2, 4, 70, RED)
     return _png(px)
 
 

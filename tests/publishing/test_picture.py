@@ -56,3 +56,16 @@ def test_the_axis_carries_its_numbers_under_their_ticks():
             read = tuple("".join("1" if _colour(rows, left + 8 * k + 2 * col, 80 + 2 * row) == INK else "0" for col in range(3))
                          for row in range(5))
             assert read == _DIGITS[ch], (value, ch)
+
+
+def test_every_picture_has_the_axis_and_its_numbers_below_the_boxes():
+    from pipelines.publishing.picture import INK, PAPER, _x as x
+
+    a = _pixels(step2ck_picture(None, MATCHED, NOT_MATCHED))
+    b = _pixels(step2ck_picture(None, (150.0, 200.0, 300.0), (100.0, 250.0, 400.0)))  # boxes as wide as the axis
+    assert a[:64] != b[:64] and a[64:] == b[64:]  # the axis is drawn once and shared: the boxes never reach it
+    assert {_colour(a, i, 70) for i in range(10, WIDTH - 10)} == {INK}
+    assert all(_colour(a, x(s), 67) == INK for s in range(190, 291, 10))  # a tick every 10 points
+    for s in range(200, 291, 20):  # and a number under every other one
+        assert any(_colour(a, i, y) == INK for i in range(x(s) - 12, x(s) + 12) for y in range(80, 90))
+    assert all(_colour(b, i, 63) == PAPER for i in range(WIDTH))
