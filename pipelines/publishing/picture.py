@@ -54,7 +54,7 @@ def _axis() -> tuple[bytes, ...]:
     most of a picture's cost, and every report worker draws every score's picture again). It lies below
     the boxes (rows 66 on; the boxes end at row 62), so a picture is this and the boxes drawn on it."""
     px = [bytearray(PAPER * WIDTH) for _ in range(HEIGHT)]
-    _rect(px, 10, WIDTH - 10, 70, 71, INK)  # a tick every 10 points
+    _rect(px, 10, WIDTH - 10, 70, 71, INK)  # the axis, a tick every 10 points
     for s in range(LOW, HIGH + 1, 10):
         _rect(px, _x(s), _x(s) + 1, 66, 76 if s % 50 == 0 else 73, INK)
     for s in LABELS:  # numbers under the axis, centred on their ticks
