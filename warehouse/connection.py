@@ -91,8 +91,8 @@ def latest_backup(path: str | os.PathLike) -> Path | None:
 
 
 DEFAULT_MEMORY_SHARE = 50  # percent of RAM: DuckDB's own default is 80%, which left a scoring run the whole machine
-# ...and at most this. The census-sized nightly job (13,000 programs, 10,000 applicants) takes 10 minutes
-# and 2 GB under it; half of a 24 GB machine bought DuckDB 12 s of the lists step and 11.7 GB of cache
+# ...and at most this. The census-sized nightly job (13,000 programs, 10,000 applicants) takes 8.8 minutes
+# and 1.7 GB under it; half of a 24 GB machine bought DuckDB 12 s of the lists step and 11.7 GB of cache
 # (bench/README.md). A machine with less than twice this gets half its RAM.
 DEFAULT_MEMORY_CAP = "1GB"
 
@@ -103,13 +103,15 @@ def memory_limit_setting(value: str | None) -> str:
     limit DuckDB spills to disk instead."""
     text = (value or "").strip()
     if not text:
-        return f"{max(256, int(min(_ram_mib(DEFAULT_MEMORY_SHARE), mebibytes(DEFAULT_MEMORY_CAP))))}MiB"
-    if text.endswith("%"):
+        mib = min(_ram_mib(DEFAULT_MEMORY_SHARE), mebibytes(DEFAULT_MEMORY_CAP))
+    elif text.endswith("%"):
         share = float(text[:-1])
         if not 0 < share <= 100:
             raise ValueError(f"memory limit {text!r}: a share of RAM is between 0% and 100%")
-        return f"{max(256, int(_ram_mib(share)))}MiB"
-    return text
+        mib = _ram_mib(share)
+    else:
+        return text
+    return f"{max(256, int(mib))}MiB"
 
 
 def _ram_mib(share: float) -> float:

@@ -101,7 +101,6 @@ def _items_csv(items: applicant_page.Items) -> tuple[str, str]:
     return items.csv
 
 
-
 def private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
